@@ -1,0 +1,1 @@
+"""Settings package: ``base`` reads the environment; ``local``, ``test`` and ``production`` adapt it."""

@@ -1,0 +1,13 @@
+"""Settings for running the product on one machine: SQLite and in-process Celery by default."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")  # noqa: S105
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+from .base import *  # noqa: E402,F403
+from .base import STORAGES  # noqa: E402
+
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

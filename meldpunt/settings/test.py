@@ -1,0 +1,15 @@
+"""Settings for the test suite. DATABASE_URL and CELERY_BROKER_URL come from the environment."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret")  # noqa: S105
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+from .base import *  # noqa: E402,F403
+from .base import STORAGES  # noqa: E402
+
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Unit tests run tasks in-process; the integration tests switch this off and start a real worker.
+CELERY_TASK_ALWAYS_EAGER = True

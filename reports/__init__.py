@@ -1,0 +1,1 @@
+"""The domain app: complaints, their handling, and the annual statistics."""

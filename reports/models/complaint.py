@@ -1,0 +1,182 @@
+"""The complaint (klacht/melding) and everything recorded about it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from reports.vocabulary import Channel, ContactType, Ground, Handling, Nature, SocietalDomain, Status
+
+from .reference import Municipality, Office
+
+
+class AppendOnlyModel(models.Model):
+    """A model whose rows are written once and never changed afterwards."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        """Insert the row. Raises ``ValueError`` when the row already exists (rows are immutable)."""
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+
+class CaseNumberSequence(models.Model):
+    """The last case number handed out per office and year; locked row by row to stay gap-free."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "year"], name="unique_sequence_per_year"),
+        ]
+
+
+class Complaint(models.Model):
+    """One registration: a complaint (klacht), report (melding) or information request.
+
+    Reporter data is optional throughout, since reporters may stay anonymous. ``received_at`` is
+    timezone-aware; the registration year is its calendar year in Europe/Amsterdam.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="complaints")
+    case_number = models.CharField(_("case number"), max_length=32, editable=False)
+    external_reference = models.CharField(_("external reference"), max_length=100, blank=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    contact_type = models.CharField(_("contact type"), max_length=30, choices=ContactType.choices,
+                                    default=ContactType.REPORT)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.NEW, db_index=True)
+
+    reporter_name = models.CharField(_("name"), max_length=200, blank=True)
+    reporter_email = models.EmailField(_("e-mail address"), blank=True)
+    reporter_phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    reporter_residence = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("municipality of residence"),
+    )
+    consent_to_contact = models.BooleanField(_("consent to be contacted"), default=False)
+
+    incident_date = models.DateField(_("date of the incident"), null=True, blank=True)
+    incident_municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("municipality of the incident"),
+    )
+    description = models.TextField(_("what happened"))
+
+    societal_domain = models.CharField(_("societal domain"), max_length=30, blank=True,
+                                       choices=SocietalDomain.choices)
+    nature = models.CharField(_("nature"), max_length=30, blank=True, choices=Nature.choices)
+
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="assigned_complaints", verbose_name=_("caseworker"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "case_number"],
+                                    name="unique_case_number_per_office"),
+            models.UniqueConstraint(fields=["office", "external_reference"],
+                                    condition=~models.Q(external_reference=""),
+                                    name="unique_external_reference_per_office"),
+        ]
+        permissions = [
+            ("view_all_complaints", _("Can see every complaint of the office")),
+            ("view_unassigned_complaints", _("Can see the queue of unassigned complaints")),
+            ("change_all_complaints", _("Can handle every complaint of the office")),
+            ("claim_complaint", _("Can take an unassigned complaint")),
+            ("assign_complaint", _("Can assign complaints to caseworkers")),
+            ("view_reporter_contact", _("Can see reporter contact details")),
+            ("run_annual_statistics", _("Can run and download the annual statistics")),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_number
+
+
+class ComplaintGround(models.Model):
+    """One discrimination ground of a complaint (a complaint may have several)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="grounds")
+    code = models.CharField(max_length=30, choices=Ground.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "code"], name="unique_ground"),
+        ]
+
+
+class ComplaintHandling(models.Model):
+    """One manner of handling of a complaint (a complaint may have several, or none yet)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="handling")
+    code = models.CharField(max_length=30, choices=Handling.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "code"], name="unique_handling"),
+        ]
+
+
+class ComplaintHistory(AppendOnlyModel):
+    """An append-only record of one change to a complaint: who, when, what, from and to."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Registered")
+        STATUS = "status", _("Status changed")
+        ASSIGNMENT = "assignment", _("Assigned")
+        CLASSIFICATION = "classification", _("Classified")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+
+
+class Note(AppendOnlyModel):
+    """An internal note by a caseworker. Never shown to the reporter."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField(_("note"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class ComplaintUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign-key object permission of a user on a complaint (django-guardian)."""
+
+    content_object = models.ForeignKey(Complaint, on_delete=models.CASCADE)
+
+
+class ComplaintGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct foreign-key object permission of a group on a complaint (django-guardian)."""
+
+    content_object = models.ForeignKey(Complaint, on_delete=models.CASCADE)

@@ -1,0 +1,79 @@
+"""Reference data: municipalities, municipal mergers and the office (ADV) itself."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+cbs_code_validator = RegexValidator(
+    r"^GM\d{4}$", _("Enter a CBS municipality code such as GM0106."), code="cbs_code"
+)
+
+
+class Municipality(models.Model):
+    """A Dutch municipality (gemeente), keyed by its CBS code (``GM`` plus 4 digits).
+
+    Municipalities that were dissolved by a merger stay in the table with ``dissolved_on`` set, so
+    that registrations carrying an old code keep a valid reference. Source: CBS region codes 2024.
+    """
+
+    code = models.CharField(_("CBS code"), max_length=6, primary_key=True,
+                            validators=[cbs_code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    province = models.CharField(_("province"), max_length=50, blank=True)
+    dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MunicipalityMerger(models.Model):
+    """A merger (gemeentelijke herindeling): ``former`` became part of ``successor``.
+
+    ``effective_date`` is the first day on which ``former`` no longer existed.
+    """
+
+    former = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="mergers_out")
+    successor = models.ForeignKey(Municipality, on_delete=models.CASCADE,
+                                  related_name="mergers_in")
+    effective_date = models.DateField(_("effective date"))
+
+    class Meta:
+        ordering = ["effective_date", "former_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["former", "successor"], name="unique_merger"),
+        ]
+        verbose_name = _("municipal merger")
+        verbose_name_plural = _("municipal mergers")
+
+    def __str__(self) -> str:
+        return f"{self.former_id} → {self.successor_id} ({self.effective_date.isoformat()})"
+
+
+class Office(models.Model):
+    """The anti-discrimination service (antidiscriminatievoorziening) running this deployment.
+
+    Its code, name and municipalities come from the ``MELDPUNT_OFFICE`` setting (environment
+    variables ``OFFICE_CODE``, ``OFFICE_NAME`` and ``OFFICE_MUNICIPALITIES``) and are written
+    here by ``load_reference_data``.
+    """
+
+    code = models.CharField(_("code"), max_length=10, unique=True,
+                            validators=[RegexValidator(r"^[A-Z]{2,10}$")])
+    name = models.CharField(_("name"), max_length=200)
+    municipalities = models.ManyToManyField(Municipality, related_name="offices",
+                                            verbose_name=_("municipalities served"))
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+
+    def __str__(self) -> str:
+        return self.name
+

@@ -1,0 +1,59 @@
+"""Annual statistics: the job runs and the immutable per-municipality snapshots they produce."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .complaint import AppendOnlyModel
+from .reference import Municipality, Office
+
+
+class StatisticsRun(models.Model):
+    """One run of the annual statistics job for one office and registration year."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="statistics_runs")
+    year = models.PositiveSmallIntegerField(_("year"))
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class AnnualSnapshot(AppendOnlyModel):
+    """The legal annual form of one municipality for one year, as counted by one run.
+
+    ``data`` holds ``{"tables": {table: {row: {column: int}}}}`` with the columns
+    ``resident_here``, ``resident_elsewhere``, ``resident_total``, ``non_resident_here`` and
+    ``total`` (Regeling registratieformulier antidiscriminatievoorzieningen).
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="snapshots")
+    year = models.PositiveSmallIntegerField()
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(StatisticsRun, on_delete=models.PROTECT, related_name="snapshots")
+    created_at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["year", "municipality__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "year", "municipality"],
+                                    name="unique_snapshot_per_municipality_year"),
+        ]

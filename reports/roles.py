@@ -1,0 +1,30 @@
+"""The back-office roles: groups that hold named permissions.
+
+Views never test a role name; they test the permissions listed here
+(``Complaint.Meta.permissions`` plus guardian object permissions granted on assignment).
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+CASEWORKER = "caseworker"
+COORDINATOR = "coordinator"
+
+#: Role (group name) -> permission codenames in the ``reports`` app.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    CASEWORKER: (
+        "view_unassigned_complaints",
+        "claim_complaint",
+        "view_reporter_contact",
+    ),
+    COORDINATOR: (
+        "view_all_complaints",
+        "view_unassigned_complaints",
+        "change_all_complaints",
+        "claim_complaint",
+        "assign_complaint",
+        "view_reporter_contact",
+        "run_annual_statistics",
+    ),
+}
+
+ROLE_LABELS = {CASEWORKER: _("Caseworker"), COORDINATOR: _("Coordinator")}

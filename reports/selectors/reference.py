@@ -1,0 +1,59 @@
+"""Reads of reference data: municipalities, mergers and the configured office."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from reports.models import Municipality, MunicipalityMerger, Office
+
+
+def current_office() -> Office:
+    """The office of this deployment, as configured in ``MELDPUNT_OFFICE``.
+
+    Creates it from the settings on first use (the only write a selector makes), so that a
+    database that has had ``migrate`` but not ``load_reference_data`` still works.
+    """
+    office = Office.objects.filter(code=settings.MELDPUNT_OFFICE["code"]).first()
+    if office is None:
+        from reports.services.reference import sync_office
+
+        office = sync_office()
+    return office
+
+
+def served_municipalities(*, office: Office) -> QuerySet[Municipality]:
+    """The municipalities the office serves, ordered by name."""
+    return office.municipalities.order_by("name")
+
+
+def merger_map(*, year: int) -> dict[str, str]:
+    """Map former CBS codes to the code they count for in registration year ``year``.
+
+    A code that a merger replaced on or before 1 January of ``year + 1`` counts for its successor;
+    chains of mergers are followed to the end (issue 2; Wga art. 3 counts per current municipality).
+
+    Args:
+        year: the registration year (calendar year, Europe/Amsterdam).
+
+    Returns:
+        ``{former_code: final_successor_code}``; codes not in the map count for themselves.
+    """
+    cutoff = datetime.date(year + 1, 1, 1)
+    direct: dict[str, str] = {}
+    rows = MunicipalityMerger.objects.filter(effective_date__lte=cutoff).order_by(
+        "effective_date", "former_id", "successor_id"
+    ).values_list("former_id", "successor_id")
+    for former, successor in rows:
+        # A split municipality would have several successors; the first one listed takes it.
+        direct.setdefault(former, successor)
+    resolved: dict[str, str] = {}
+    for former, target in direct.items():
+        seen = {former}
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target]
+        resolved[former] = target
+    return resolved

@@ -1,0 +1,150 @@
+"""Counting the legal annual form (Regeling registratieformulier antidiscriminatievoorzieningen).
+
+The counts are computed in the database with one ``GROUP BY`` query per table. Each query returns
+one row per (residence, incident place, table row) combination, so memory depends on the number of
+distinct combinations, never on the number of complaints.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from reports.models import AnnualSnapshot, Complaint, Office, StatisticsRun
+from reports.selectors.reference import merger_map
+from reports.vocabulary import COUNTED_CONTACT_TYPES, FORM_TABLES, Status
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+#: Column order of every table of the form.
+COLUMNS: tuple[str, ...] = (
+    "resident_here", "resident_elsewhere", "resident_total", "non_resident_here", "total",
+)
+Counts = dict[str, int]
+Table = dict[str, Counts]
+Form = dict[str, Table]
+
+
+def year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start (inclusive) and end (exclusive) of calendar ``year`` in Europe/Amsterdam."""
+    return (datetime.datetime(year, 1, 1, tzinfo=AMSTERDAM),
+            datetime.datetime(year + 1, 1, 1, tzinfo=AMSTERDAM))
+
+
+def counted_complaints(*, office: Office, year: int) -> QuerySet[Complaint]:
+    """Complaints that count for ``year``: received that calendar year (Europe/Amsterdam), of
+    contact type complaint or report, and not rejected (issue 2, "Which complaints count")."""
+    start, end = year_bounds(year)
+    return (Complaint.objects.filter(office=office, received_at__gte=start, received_at__lt=end,
+                                     contact_type__in=COUNTED_CONTACT_TYPES)
+            .exclude(status=Status.REJECTED))
+
+
+def _effective(field: str, mapping: dict[str, str]) -> Case | F:
+    """An expression giving ``field``'s municipality code after applying mergers."""
+    by_successor: dict[str, list[str]] = defaultdict(list)
+    for former, successor in mapping.items():
+        by_successor[successor].append(former)
+    whens = [When(**{f"{field}__in": sorted(formers)}, then=Value(successor))
+             for successor, formers in sorted(by_successor.items())]
+    if not whens:
+        return F(field)
+    return Case(*whens, default=F(field), output_field=CharField())
+
+
+def _row_expression(table: str) -> Case | F | Coalesce | Value:
+    if table == "total":
+        return Value("total")
+    if table == "ground":
+        return Coalesce(F("grounds__code"), Value("unknown"))
+    if table == "handling":
+        return F("handling__code")
+    return Case(When(**{table: ""}, then=Value("unknown")), default=F(table),
+                output_field=CharField())
+
+
+def empty_form() -> Form:
+    """A form with every table, row (vocabulary order, then ``total``) and column set to 0."""
+    form: Form = {}
+    for table, vocabulary in FORM_TABLES.items():
+        rows = ["total"] if vocabulary is None else [*vocabulary.values, "total"]
+        form[table] = {row: dict.fromkeys(COLUMNS, 0) for row in rows}
+    return form
+
+
+def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
+    """Count the annual form of every municipality ``office`` serves, for registration ``year``.
+
+    Columns, for municipality M (after mergers, see ``merger_map``):
+    ``resident_here`` (reporter lives in M, incident in M), ``resident_elsewhere`` (reporter lives
+    in M, incident elsewhere, online or unknown), ``non_resident_here`` (reporter lives elsewhere
+    or unknown, incident in M), ``resident_total`` and ``total``. Ground and handling count a
+    complaint once per code; an unclassified complaint counts as ``unknown`` for ground, domain and
+    nature and in no handling row. Every table's ``total`` row sums its rows.
+
+    Args:
+        office: the office whose registrations count.
+        year: the registration year (calendar year in Europe/Amsterdam).
+
+    Returns:
+        ``{cbs_code: {table: {row: {column: int}}}}`` for every served municipality, zeros included.
+    """
+    served = set(office.municipalities.values_list("code", flat=True))
+    mapping = merger_map(year=year)
+    relevant = served | {former for former, successor in mapping.items() if successor in served}
+    base = counted_complaints(office=office, year=year).filter(
+        Q(reporter_residence__in=relevant) | Q(incident_municipality__in=relevant)
+    ).annotate(
+        eff_res=_effective("reporter_residence", mapping),
+        eff_inc=_effective("incident_municipality", mapping),
+    )
+    forms = {code: empty_form() for code in served}
+    for table in FORM_TABLES:
+        queryset = base.annotate(row=_row_expression(table))
+        if table == "handling":
+            queryset = queryset.filter(handling__isnull=False)
+        grouped = queryset.values("eff_res", "eff_inc", "row").annotate(n=Count("pk")).order_by()
+        for item in grouped:
+            residence, incident, row, n = item["eff_res"], item["eff_inc"], item["row"], item["n"]
+            if residence in served:
+                column = "resident_here" if incident == residence else "resident_elsewhere"
+                forms[residence][table][row][column] += n
+            if incident in served and incident != residence:
+                forms[incident][table][row]["non_resident_here"] += n
+    for form in forms.values():
+        _complete(form)
+    return forms
+
+
+def _complete(form: Form) -> None:
+    """Fill in the derived columns and each table's ``total`` row."""
+    for rows in form.values():
+        for row, counts in rows.items():
+            if row == "total" and len(rows) > 1:
+                continue
+            counts["resident_total"] = counts["resident_here"] + counts["resident_elsewhere"]
+            counts["total"] = counts["resident_total"] + counts["non_resident_here"]
+        if len(rows) > 1:
+            rows["total"] = {column: sum(c[column] for r, c in rows.items() if r != "total")
+                             for column in COLUMNS}
+
+
+def latest_runs(*, office: Office, limit: int = 20) -> QuerySet[StatisticsRun]:
+    """The office's most recent statistics runs, newest first."""
+    return StatisticsRun.objects.filter(office=office).select_related("requested_by")[:limit]
+
+
+def snapshots_for_year(*, office: Office, year: int) -> QuerySet[AnnualSnapshot]:
+    """The stored forms of ``year``, one per municipality, ordered by municipality name."""
+    return (AnnualSnapshot.objects.filter(office=office, year=year)
+            .select_related("municipality", "office").order_by("municipality__name"))
+
+
+def snapshot_years(*, office: Office) -> list[int]:
+    """Years for which forms are stored, newest first."""
+    return list(AnnualSnapshot.objects.filter(office=office).order_by("-year")
+                .values_list("year", flat=True).distinct())

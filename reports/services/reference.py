@@ -1,0 +1,107 @@
+"""Loading reference data: municipalities, mergers, the configured office and the roles."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.conf import settings
+from django.db import transaction
+
+from reports.roles import ROLE_PERMISSIONS
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "reference"
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@transaction.atomic
+def load_municipalities(*, apps: Any = global_apps) -> int:
+    """Upsert the 342 municipalities of 2024 and the mergers, with dissolved municipalities.
+
+    Args:
+        apps: an app registry; a migration passes its historical one.
+
+    Returns:
+        The number of municipalities in the table afterwards.
+
+    Source: CBS region codes 2024 (``municipalities-2024.csv``) and ``municipality-mergers.csv``.
+    """
+    municipality_model = apps.get_model("reports", "Municipality")
+    merger_model = apps.get_model("reports", "MunicipalityMerger")
+    current = _read_csv("municipalities-2024.csv")
+    municipality_model.objects.bulk_create(
+        [municipality_model(code=r["code"], name=r["name"], province=r["province"])
+         for r in current],
+        update_conflicts=True, unique_fields=["code"], update_fields=["name", "province"],
+    )
+    province = {r["code"]: r["province"] for r in current}
+    mergers = _read_csv("municipality-mergers.csv")
+    municipality_model.objects.bulk_create(
+        [municipality_model(
+            code=r["former_code"], name=r["former_name"],
+            province=province.get(r["successor_code"], ""),
+            dissolved_on=datetime.date.fromisoformat(r["effective_date"]),
+        ) for r in mergers],
+        update_conflicts=True, unique_fields=["code"],
+        update_fields=["name", "province", "dissolved_on"],
+    )
+    for r in mergers:
+        merger_model.objects.update_or_create(
+            former_id=r["former_code"], successor_id=r["successor_code"],
+            defaults={"effective_date": datetime.date.fromisoformat(r["effective_date"])},
+        )
+    return municipality_model.objects.count()
+
+
+@transaction.atomic
+def sync_office() -> Any:
+    """Create or update the office from the ``MELDPUNT_OFFICE`` setting.
+
+    Returns:
+        The ``Office`` row.
+
+    Raises:
+        django.core.exceptions.ImproperlyConfigured: a configured municipality code is unknown.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from reports.models import Municipality, Office
+
+    config = settings.MELDPUNT_OFFICE
+    office, _ = Office.objects.update_or_create(code=config["code"],
+                                                defaults={"name": config["name"]})
+    codes = list(dict.fromkeys(config["municipalities"]))
+    found = set(Municipality.objects.filter(code__in=codes).values_list("code", flat=True))
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise ImproperlyConfigured(f"Unknown municipality codes in OFFICE_MUNICIPALITIES: {missing}")
+    office.municipalities.set(codes)
+    return office
+
+
+@transaction.atomic
+def ensure_roles() -> None:
+    """Create the role groups and give each exactly its permissions (see ``reports.roles``)."""
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    create_permissions(global_apps.get_app_config("reports"), verbosity=0)
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        permissions = Permission.objects.filter(content_type__app_label="reports",
+                                                codename__in=codenames)
+        group.permissions.set(permissions)
+
+
+def load_reference_data() -> None:
+    """Load everything a fresh database needs: municipalities, mergers, office and roles."""
+    load_municipalities()
+    sync_office()
+    ensure_roles()

@@ -1,0 +1,137 @@
+"""Running the annual statistics job and writing its files.
+
+Flow: ``request_annual_statistics`` records a ``StatisticsRun`` and queues
+``reports.tasks.build_annual_statistics`` after commit; the task calls ``execute_statistics_run``,
+which counts in the database and replaces the year's snapshots in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from reports.models import AnnualSnapshot, Municipality, Office, StatisticsRun
+from reports.selectors.statistics import COLUMNS, count_annual_forms, snapshots_for_year
+from reports.vocabulary import FORM_TABLES
+
+logger = logging.getLogger(__name__)
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+@transaction.atomic
+def request_annual_statistics(*, office: Office, year: int,
+                              actor: AbstractBaseUser | None = None) -> StatisticsRun:
+    """Record a run for ``year`` and queue the job once the transaction commits.
+
+    Raises:
+        ValidationError: ``year`` is outside 2000-2100.
+    """
+    from reports.tasks import build_annual_statistics
+
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationError(_("Choose a year between %(min)d and %(max)d.")
+                              % {"min": MIN_YEAR, "max": MAX_YEAR}, code="year")
+    run = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
+    transaction.on_commit(lambda: build_annual_statistics.delay(run.pk))
+    return run
+
+
+def execute_statistics_run(*, run_id: int) -> StatisticsRun:
+    """Count the forms for a run and store them, replacing that year's snapshots.
+
+    Idempotent and safe to retry: a finished run is left alone; an interrupted one is redone
+    from scratch, and the replacement happens in one transaction under a lock on the office row,
+    so concurrent or repeated runs never leave duplicate or half-written snapshots.
+    """
+    run = StatisticsRun.objects.get(pk=run_id)
+    if run.state == StatisticsRun.State.SUCCEEDED:
+        return run
+    StatisticsRun.objects.filter(pk=run.pk).update(state=StatisticsRun.State.RUNNING,
+                                                   started_at=timezone.now())
+    try:
+        with transaction.atomic():
+            office = Office.objects.select_for_update().get(pk=run.office_id)
+            forms = count_annual_forms(office=office, year=run.year)
+            AnnualSnapshot.objects.filter(office=office, year=run.year).delete()
+            AnnualSnapshot.objects.bulk_create([
+                AnnualSnapshot(office=office, year=run.year, municipality_id=code, run=run,
+                               data={"tables": form})
+                for code, form in sorted(forms.items())
+            ])
+            StatisticsRun.objects.filter(pk=run.pk).update(
+                state=StatisticsRun.State.SUCCEEDED, finished_at=timezone.now(), error="")
+    except Exception as exc:
+        StatisticsRun.objects.filter(pk=run.pk).update(
+            state=StatisticsRun.State.FAILED, finished_at=timezone.now(),
+            error=type(exc).__name__)
+        logger.exception("statistics run %s failed", run.pk)
+        raise
+    logger.info("statistics run %s stored %d forms for %d", run.pk, len(forms), run.year)
+    run.refresh_from_db()
+    return run
+
+
+def form_document(*, snapshot: AnnualSnapshot) -> dict:
+    """The JSON document of one stored form, tables and rows in the legal form's order.
+
+    Shape: ``{"year": 2020, "office": str, "municipality": {"code": str, "name": str},
+    "tables": {table: {row: {column: int}}}}``.
+    """
+    stored = snapshot.data["tables"]
+    tables = {}
+    for table, vocabulary in FORM_TABLES.items():
+        rows = ["total"] if vocabulary is None else [*vocabulary.values, "total"]
+        tables[table] = {row: {column: stored[table][row][column] for column in COLUMNS}
+                         for row in rows}
+    municipality: Municipality = snapshot.municipality
+    return {"year": snapshot.year, "office": snapshot.office.name,
+            "municipality": {"code": municipality.code, "name": municipality.name},
+            "tables": tables}
+
+
+def form_csv(*, document: dict) -> str:
+    """The form as CSV: one line per table row, with the Dutch legal label.
+
+    Columns: ``table,row,label,resident_here,resident_elsewhere,resident_total,
+    non_resident_here,total``.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["table", "row", "label", *COLUMNS])
+    with translation.override("nl"):
+        for table, rows in document["tables"].items():
+            vocabulary = FORM_TABLES[table]
+            for row, counts in rows.items():
+                label = (_("Total") if row == "total" or vocabulary is None
+                         else str(vocabulary(row).label))
+                writer.writerow([table, row, label, *(counts[c] for c in COLUMNS)])
+    return buffer.getvalue()
+
+
+def write_annual_files(*, office: Office, year: int, output_dir: Path) -> list[Path]:
+    """Write ``output_dir/<year>/<CBS code>.json`` and ``.csv`` for each stored form of ``year``.
+
+    Returns:
+        The paths written, sorted.
+    """
+    target = Path(output_dir) / str(year)
+    target.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for snapshot in snapshots_for_year(office=office, year=year):
+        document = form_document(snapshot=snapshot)
+        code = snapshot.municipality_id
+        json_path, csv_path = target / f"{code}.json", target / f"{code}.csv"
+        json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
+                             encoding="utf-8")
+        csv_path.write_text(form_csv(document=document), encoding="utf-8")
+        written += [json_path, csv_path]
+    return sorted(written)

@@ -1,0 +1,81 @@
+"""factory_boy factories. All data is synthetic."""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from reports.roles import CASEWORKER, COORDINATOR
+from reports.selectors.reference import current_office
+from reports.services.complaints import register_complaint
+from reports.vocabulary import Channel, ContactType, Status
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A staff account without any role."""
+
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.invalid")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        if extracted:
+            self.groups.add(*Group.objects.filter(name__in=extracted))
+        self.save()
+
+
+class CaseworkerFactory(UserFactory):
+    roles = factory.PostGeneration(
+        lambda user, create, extracted, **kw: (user.groups.add(Group.objects.get(name=CASEWORKER)),
+                                               user.save()))
+
+
+class CoordinatorFactory(UserFactory):
+    roles = factory.PostGeneration(
+        lambda user, create, extracted, **kw: (user.groups.add(Group.objects.get(name=COORDINATOR)),
+                                               user.save()))
+
+
+class ComplaintFactory(factory.Factory):
+    """A complaint registered through ``register_complaint`` (so it gets a real case number)."""
+
+    class Meta:
+        model = dict
+
+    office = factory.LazyFunction(current_office)
+    description = factory.Sequence(lambda n: f"Synthetic incident description {n}.")
+    channel = Channel.ONLINE
+    contact_type = ContactType.REPORT
+    status = Status.NEW
+    received_at = factory.LazyFunction(
+        lambda: datetime.datetime(2020, 6, 15, 12, 0, tzinfo=AMSTERDAM))
+    incident_municipality = None
+    reporter_residence = None
+    grounds: tuple[str, ...] = ()
+    handling: tuple[str, ...] = ()
+    societal_domain = ""
+    nature = ""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from reports.models import Municipality
+
+        for field in ("incident_municipality", "reporter_residence"):
+            if isinstance(kwargs.get(field), str):
+                kwargs[field] = Municipality.objects.get(code=kwargs[field])
+        return register_complaint(**kwargs)
+
+    _build = _create
