@@ -28,25 +28,25 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.invalid")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        """``UserFactory(roles=["caseworker"])`` adds the user to those role groups."""
         if extracted:
             self.groups.add(*Group.objects.filter(name__in=extracted))
-        self.save()
 
 
 class CaseworkerFactory(UserFactory):
-    roles = factory.PostGeneration(
-        lambda user, create, extracted, **kw: (user.groups.add(Group.objects.get(name=CASEWORKER)),
-                                               user.save()))
+    @factory.post_generation
+    def roles(self, create: bool, extracted: object, **kwargs: object) -> None:
+        self.groups.add(Group.objects.get(name=CASEWORKER))
 
 
 class CoordinatorFactory(UserFactory):
-    roles = factory.PostGeneration(
-        lambda user, create, extracted, **kw: (user.groups.add(Group.objects.get(name=COORDINATOR)),
-                                               user.save()))
+    @factory.post_generation
+    def roles(self, create: bool, extracted: object, **kwargs: object) -> None:
+        self.groups.add(Group.objects.get(name=COORDINATOR))
 
 
 class ComplaintFactory(factory.Factory):

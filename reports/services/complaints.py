@@ -115,7 +115,7 @@ def register_complaint(
     _set_codes(complaint, ComplaintHandling, handling)
     ComplaintHistory.objects.create(complaint=complaint, actor=actor,
                                     action=ComplaintHistory.Action.CREATED, to_value=status)
-    logger.info("complaint registered id=%s channel=%s", complaint.pk, channel)
+    logger.debug("complaint registered id=%s channel=%s", complaint.pk, channel)
     return complaint
 
 

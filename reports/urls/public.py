@@ -1,4 +1,11 @@
+"""Public URLs under ``/melden/``."""
+
 from django.urls import path
 
+from reports.views import public
+
 app_name = "intake"
-urlpatterns: list = []
+urlpatterns = [
+    path("", public.report, name="report"),
+    path("bedankt/", public.thanks, name="thanks"),
+]

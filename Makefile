@@ -1,0 +1,37 @@
+# Meldpunt. `make run` starts the product on SQLite; `make test` runs the whole test suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The test suite uses the real PostgreSQL and Redis (see README); override to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/meldpunt
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test lint install setup-demo docs-example
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+setup-demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_reference_data
+	$(PY) manage.py seed_demo
+	$(PY) manage.py create_demo_users
+
+run: setup-demo
+	@echo "Open http://127.0.0.1:8000/melden/ (public form) and http://127.0.0.1:8000/backoffice/"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(VENV)/bin/ruff check .
+	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run
+
+test: install lint
+	scripts/ensure-chromium
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) -m pytest

@@ -1,0 +1,15 @@
+"""``manage.py create_demo_users``: a demo coordinator and caseworker, credentials printed."""
+
+from django.core.management.base import BaseCommand
+
+from reports.services.accounts import create_demo_users
+
+
+class Command(BaseCommand):
+    help = "Create or reset the demo users 'coordinator' and 'caseworker' and print their passwords."
+
+    def handle(self, *args: object, **options: object) -> None:
+        credentials = create_demo_users()
+        self.stdout.write("Demo accounts for http://127.0.0.1:8000/backoffice/ :")
+        for username, password in credentials.items():
+            self.stdout.write(f"  {username:<12} password: {password}")

@@ -1,0 +1,1 @@
+"""Views: thin wrappers around forms, selectors and services."""
