@@ -1,9 +1,10 @@
 """Classification vocabularies of the legal registration form.
 
 Codes and labels come from the Regeling registratieformulier antidiscriminatievoorzieningen
-(BWBR0027116), via ``reports/fixtures/reference/registration-categories.csv``. The English labels
-are the gettext message ids, with the dimension as context; the Dutch legal labels are their ``nl`` translations in ``locale/``.
-``tests/reports/test_vocabulary.py`` checks that both still match the CSV exactly.
+(BWBR0027116), via ``reports/fixtures/reference/registration-categories.csv``. The English
+labels are the gettext message ids, with the dimension as context; the Dutch legal labels are
+their ``nl`` translations in ``locale/``. ``tests/reports/test_vocabulary.py`` checks that both
+still match the CSV exactly.
 """
 
 from django.db import models
@@ -22,7 +23,9 @@ class Ground(models.TextChoices):
     SEXUAL_ORIENTATION = "sexual_orientation", pgettext_lazy("ground", "Sexual orientation")
     GENDER = "gender", pgettext_lazy("ground", "Gender")
     WORKING_HOURS = "working_hours", pgettext_lazy("ground", "Working hours")
-    EMPLOYMENT_CONTRACT = "employment_contract", pgettext_lazy("ground", "Permanent/temporary contract")
+    EMPLOYMENT_CONTRACT = "employment_contract", pgettext_lazy(
+        "ground", "Permanent/temporary contract"
+    )
     MARITAL_STATUS = "marital_status", pgettext_lazy("ground", "Marital status")
     RELIGION = "religion", pgettext_lazy("ground", "Religion")
     BELIEF = "belief", pgettext_lazy("ground", "Belief")
@@ -37,12 +40,18 @@ class SocietalDomain(models.TextChoices):
     LABOUR_MARKET = "labour_market", pgettext_lazy("societal_domain", "Labour market")
     NEIGHBOURHOOD = "neighbourhood", pgettext_lazy("societal_domain", "Neighbourhood")
     PUBLIC_SERVICES = "public_services", pgettext_lazy("societal_domain", "Public services")
-    COMMERCIAL_SERVICES = "commercial_services", pgettext_lazy("societal_domain", "Commercial services")
+    COMMERCIAL_SERVICES = "commercial_services", pgettext_lazy(
+        "societal_domain", "Commercial services"
+    )
     HOSPITALITY = "hospitality", pgettext_lazy("societal_domain", "Hospitality/entertainment")
     HOUSING = "housing", pgettext_lazy("societal_domain", "Housing")
-    MEDIA_ADVERTISING = "media_advertising", pgettext_lazy("societal_domain", "Media and advertising")
+    MEDIA_ADVERTISING = "media_advertising", pgettext_lazy(
+        "societal_domain", "Media and advertising"
+    )
     EDUCATION = "education", pgettext_lazy("societal_domain", "Education")
-    POLICE_JUSTICE = "police_justice", pgettext_lazy("societal_domain", "Police/prosecution/immigration service")
+    POLICE_JUSTICE = "police_justice", pgettext_lazy(
+        "societal_domain", "Police/prosecution/immigration service"
+    )
     PRIVATE_SPHERE = "private_sphere", pgettext_lazy("societal_domain", "Private sphere")
     PUBLIC_OPINION = "public_opinion", pgettext_lazy("societal_domain", "Public/political opinion")
     SPORT_RECREATION = "sport_recreation", pgettext_lazy("societal_domain", "Sport/recreation")
@@ -69,7 +78,9 @@ class Handling(models.TextChoices):
     ADVICE_INFORMATION = "advice_information", pgettext_lazy("handling", "Advice/information")
     POLICY_INFLUENCE = "policy_influence", pgettext_lazy("handling", "Influencing policy")
     MEDIATION = "mediation", pgettext_lazy("handling", "Mediation")
-    ASSISTANCE_PROCEDURES = "assistance_procedures", pgettext_lazy("handling", "Assistance in procedures")
+    ASSISTANCE_PROCEDURES = "assistance_procedures", pgettext_lazy(
+        "handling", "Assistance in procedures"
+    )
     REFERRAL = "referral", pgettext_lazy("handling", "Referral")
     OWN_INVESTIGATION = "own_investigation", pgettext_lazy("handling", "Own investigation")
     OTHER = "other", pgettext_lazy("handling", "Other")
@@ -80,7 +91,9 @@ class ContactType(models.TextChoices):
 
     COMPLAINT = "complaint", pgettext_lazy("contact_type", "Complaint")
     REPORT = "report", pgettext_lazy("contact_type", "Report")
-    INFORMATION_REQUEST = "information_request", pgettext_lazy("contact_type", "Information request")
+    INFORMATION_REQUEST = "information_request", pgettext_lazy(
+        "contact_type", "Information request"
+    )
 
 
 class Channel(models.TextChoices):

@@ -1,1 +1,4 @@
-"""Settings package: ``base`` reads the environment; ``local``, ``test`` and ``production`` adapt it."""
+"""Settings package.
+
+``base`` reads the environment; ``local``, ``test`` and ``production`` adapt it.
+"""

@@ -9,7 +9,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from reports.vocabulary import Channel, ContactType, Ground, Handling, Nature, SocietalDomain, Status
+from reports.vocabulary import (
+    Channel,
+    ContactType,
+    Ground,
+    Handling,
+    Nature,
+    SocietalDomain,
+    Status,
+)
 
 from .reference import Municipality, Office
 
@@ -21,7 +29,11 @@ class AppendOnlyModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        """Insert the row. Raises ``ValueError`` when the row already exists (rows are immutable)."""
+        """Insert the row.
+
+        Raises:
+            ValueError: the row already exists (rows are immutable).
+        """
         if not self._state.adding:
             raise ValueError(f"{type(self).__name__} rows are append-only.")
         super().save(*args, **kwargs)
@@ -38,6 +50,9 @@ class CaseNumberSequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["office", "year"], name="unique_sequence_per_year"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last_number}"
 
 
 class Complaint(models.Model):
@@ -121,6 +136,9 @@ class ComplaintGround(models.Model):
             models.UniqueConstraint(fields=["complaint", "code"], name="unique_ground"),
         ]
 
+    def __str__(self) -> str:
+        return self.code
+
 
 class ComplaintHandling(models.Model):
     """One manner of handling of a complaint (a complaint may have several, or none yet)."""
@@ -132,6 +150,9 @@ class ComplaintHandling(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["complaint", "code"], name="unique_handling"),
         ]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class ComplaintHistory(AppendOnlyModel):
@@ -156,6 +177,9 @@ class ComplaintHistory(AppendOnlyModel):
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
 
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
 
 class Note(AppendOnlyModel):
     """An internal note by a caseworker. Never shown to the reporter."""
@@ -168,6 +192,9 @@ class Note(AppendOnlyModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on complaint {self.complaint_id}"
 
 
 class ComplaintUserObjectPermission(UserObjectPermissionBase):

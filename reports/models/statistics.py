@@ -35,6 +35,9 @@ class StatisticsRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year} run {self.pk} ({self.state})"
+
 
 class AnnualSnapshot(AppendOnlyModel):
     """The legal annual form of one municipality for one year, as counted by one run.
@@ -57,3 +60,6 @@ class AnnualSnapshot(AppendOnlyModel):
             models.UniqueConstraint(fields=["office", "year", "municipality"],
                                     name="unique_snapshot_per_municipality_year"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.municipality_id}"

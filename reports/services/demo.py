@@ -10,7 +10,15 @@ from django.db import transaction
 
 from reports.models import Complaint, Municipality, Office
 from reports.services.complaints import register_complaint
-from reports.vocabulary import Channel, ContactType, Ground, Handling, Nature, SocietalDomain, Status
+from reports.vocabulary import (
+    Channel,
+    ContactType,
+    Ground,
+    Handling,
+    Nature,
+    SocietalDomain,
+    Status,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DEMO_PREFIX = "DEMO"
@@ -74,7 +82,7 @@ def seed_demo_year(*, office: Office, year: int = 2020, count: int = 80,
     prefix = f"{DEMO_PREFIX}-{year}-"
     if Complaint.objects.filter(office=office, external_reference__startswith=prefix).exists():
         return 0
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not security
     served = list(office.municipalities.values_list("code", flat=True))
     weights = {code: POPULATION.get(code, 20) for code in served}
     municipalities = Municipality.objects.in_bulk()

@@ -50,7 +50,15 @@ from django.utils.translation import gettext_noop
 
 from reports.models import Complaint, Municipality, Office
 from reports.services.complaints import register_complaint
-from reports.vocabulary import Channel, ContactType, Ground, Handling, Nature, SocietalDomain, Status
+from reports.vocabulary import (
+    Channel,
+    ContactType,
+    Ground,
+    Handling,
+    Nature,
+    SocietalDomain,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -265,6 +273,10 @@ def _check_header(header: list[str], errors: list[RowError]) -> dict[str, int] |
         names[0] = names[0].removeprefix("\ufeff")
     if any(not _is_valid_text(name) for name in names):
         errors.append(RowError(1, _("the header is not valid UTF-8 text")))
+        return None
+    if not set(names) & set(COLUMNS):
+        errors.append(RowError(1, _("the first line is not the header; expected %(header)s")
+                               % {"header": ",".join(COLUMNS)}))
         return None
     positions: dict[str, int] = {}
     header_errors = []

@@ -81,7 +81,7 @@ def sync_office() -> Any:
     found = set(Municipality.objects.filter(code__in=codes).values_list("code", flat=True))
     missing = [code for code in codes if code not in found]
     if missing:
-        raise ImproperlyConfigured(f"Unknown municipality codes in OFFICE_MUNICIPALITIES: {missing}")
+        raise ImproperlyConfigured(f"Unknown codes in OFFICE_MUNICIPALITIES: {missing}")
     office.municipalities.set(codes)
     return office
 

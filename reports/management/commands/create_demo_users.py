@@ -6,7 +6,7 @@ from reports.services.accounts import create_demo_users
 
 
 class Command(BaseCommand):
-    help = "Create or reset the demo users 'coordinator' and 'caseworker' and print their passwords."
+    help = "Create or reset the demo users 'coordinator' and 'caseworker'; print passwords."
 
     def handle(self, *args: object, **options: object) -> None:
         credentials = create_demo_users()
