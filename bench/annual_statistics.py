@@ -309,66 +309,71 @@ def load_complaints(*, n: int, office: Office, places: Places) -> None:
 # --------------------------------------------------------------------------------------------
 
 HANDWRITTEN_SQL = """
-WITH served(code) AS (VALUES {served}),
-merger(former, successor) AS (VALUES {mergers}),
-counted AS MATERIALIZED (
-    SELECT c.id, c.societal_domain, c.nature,
-           COALESCE(mr.successor, c.reporter_residence_id) AS res,
-           COALESCE(mi.successor, c.incident_municipality_id) AS inc
-    FROM reports_complaint AS c
-    LEFT JOIN merger AS mr ON mr.former = c.reporter_residence_id
-    LEFT JOIN merger AS mi ON mi.former = c.incident_municipality_id
-    WHERE c.office_id = %(office)s
-      AND c.received_at >= make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'Europe/Amsterdam')
-      AND c.received_at < make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'Europe/Amsterdam')
-      AND c.contact_type IN ('complaint', 'report')
-      AND c.status <> 'rejected'
-      AND (COALESCE(mr.successor, c.reporter_residence_id) IN (SELECT code FROM served)
-           OR COALESCE(mi.successor, c.incident_municipality_id) IN (SELECT code FROM served))
+WITH merger(former, successor) AS (VALUES {mergers}),
+placed AS MATERIALIZED (
+    -- Each counted complaint, placed in at most two (served municipality, column) cells:
+    -- 1 = resident_here, 2 = resident_elsewhere, 3 = non_resident_here.
+    SELECT p.id, p.societal_domain, p.nature, place.code, place.col
+    FROM (
+        SELECT c.id, c.societal_domain, c.nature,
+               COALESCE(mr.successor, c.reporter_residence_id) AS res,
+               COALESCE(mi.successor, c.incident_municipality_id) AS inc
+        FROM reports_complaint AS c
+        LEFT JOIN merger AS mr ON mr.former = c.reporter_residence_id
+        LEFT JOIN merger AS mi ON mi.former = c.incident_municipality_id
+        WHERE c.office_id = %(office)s
+          AND c.received_at >= make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'Europe/Amsterdam')
+          AND c.received_at < make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'Europe/Amsterdam')
+          AND c.contact_type IN ('complaint', 'report')
+          AND c.status <> 'rejected'
+    ) AS p
+    CROSS JOIN LATERAL (VALUES
+        (CASE WHEN p.res = ANY(%(served)s) THEN p.res END,
+         CASE WHEN p.inc IS NOT DISTINCT FROM p.res THEN 1 ELSE 2 END),
+        (CASE WHEN p.inc = ANY(%(served)s) AND p.inc IS DISTINCT FROM p.res THEN p.inc END, 3)
+    ) AS place(code, col)
+    WHERE place.code IS NOT NULL
 ),
-form_rows(tbl, row_code, res, inc) AS (
-    SELECT 'total', 'total', res, inc FROM counted
+form_rows(code, col, tbl, row_code) AS (
+    SELECT code, col, 'total', 'total' FROM placed
     UNION ALL
-    SELECT 'ground', COALESCE(g.code, 'unknown'), c.res, c.inc
-    FROM counted AS c LEFT JOIN reports_complaintground AS g ON g.complaint_id = c.id
+    SELECT p.code, p.col, 'ground', COALESCE(g.code, 'unknown')
+    FROM placed AS p LEFT JOIN reports_complaintground AS g ON g.complaint_id = p.id
     UNION ALL
-    SELECT 'societal_domain', COALESCE(NULLIF(societal_domain, ''), 'unknown'), res, inc
-    FROM counted
+    SELECT code, col, 'societal_domain', COALESCE(NULLIF(societal_domain, ''), 'unknown')
+    FROM placed
     UNION ALL
-    SELECT 'nature', COALESCE(NULLIF(nature, ''), 'unknown'), res, inc FROM counted
+    SELECT code, col, 'nature', COALESCE(NULLIF(nature, ''), 'unknown') FROM placed
     UNION ALL
-    SELECT 'handling', h.code, c.res, c.inc
-    FROM counted AS c JOIN reports_complainthandling AS h ON h.complaint_id = c.id
+    SELECT p.code, p.col, 'handling', h.code
+    FROM placed AS p JOIN reports_complainthandling AS h ON h.complaint_id = p.id
 )
-SELECT s.code, f.tbl, f.row_code,
-       count(*) FILTER (WHERE f.res = s.code AND f.inc = s.code) AS resident_here,
-       count(*) FILTER (WHERE f.res = s.code AND f.inc IS DISTINCT FROM s.code)
-           AS resident_elsewhere,
-       count(*) FILTER (WHERE f.inc = s.code AND f.res IS DISTINCT FROM s.code)
-           AS non_resident_here
-FROM form_rows AS f JOIN served AS s ON s.code = f.res OR s.code = f.inc
-GROUP BY s.code, f.tbl, f.row_code
+SELECT code, tbl, row_code,
+       count(*) FILTER (WHERE col = 1) AS resident_here,
+       count(*) FILTER (WHERE col = 2) AS resident_elsewhere,
+       count(*) FILTER (WHERE col = 3) AS non_resident_here
+FROM form_rows
+GROUP BY code, tbl, row_code
 """
 
 
 def handwritten_statement(*, office: Office, year: int) -> tuple[str, dict[str, Any]]:
     """The single hand-written statement for ``office`` and ``year``, with its parameters.
 
-    The served municipalities and the merger mapping (``merger_map(year=year)``) are inlined as
-    ``VALUES`` lists; the year bounds are computed by PostgreSQL in Europe/Amsterdam.
+    The served municipalities are passed as an array and the merger mapping
+    (``merger_map(year=year)``) is inlined as a ``VALUES`` list; PostgreSQL computes the year
+    bounds in Europe/Amsterdam itself.
     """
-    params: dict[str, Any] = {"office": office.pk, "year": year}
-    served = sorted(office.municipalities.values_list("code", flat=True))
-    for i, code in enumerate(served):
-        params[f"s{i}"] = code
+    params: dict[str, Any] = {
+        "office": office.pk, "year": year,
+        "served": sorted(office.municipalities.values_list("code", flat=True)),
+    }
     mapping = sorted(merger_map(year=year).items())
     for i, (former, successor) in enumerate(mapping):
         params[f"f{i}"], params[f"t{i}"] = former, successor
     mergers = (", ".join(f"(%(f{i})s, %(t{i})s)" for i in range(len(mapping)))
                or "(NULL::varchar, NULL::varchar)")
-    sql = HANDWRITTEN_SQL.format(served=", ".join(f"(%(s{i})s)" for i in range(len(served))),
-                                 mergers=mergers)
-    return sql, params
+    return HANDWRITTEN_SQL.format(mergers=mergers), params
 
 
 def run_statement(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:

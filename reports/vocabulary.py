@@ -106,6 +106,7 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", pgettext_lazy("channel", "In person")
     OTHER = "other", pgettext_lazy("channel", "Other")
 
+
 class Status(models.TextChoices):
     """Case status. A rejected complaint is spam, a duplicate or out of scope."""
 

@@ -6,10 +6,10 @@ os.environ.setdefault("SECRET_KEY", "test-only-not-secret")  # noqa: S105
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 from .base import *  # noqa: E402,F403
-from .base import STORAGES  # noqa: E402
+from .base import STORAGES, env  # noqa: E402
 
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Unit tests run tasks in-process; the integration tests switch this off and start a real worker.
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

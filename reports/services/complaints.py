@@ -110,6 +110,8 @@ def register_complaint(
         societal_domain=societal_domain, nature=nature,
     )
     complaint.full_clean(exclude=["case_number"], validate_unique=False)
+    grounds, handling = list(grounds), list(handling)
+    _validate_codes(grounds, handling)
     complaint.save()
     _set_codes(complaint, ComplaintGround, grounds)
     _set_codes(complaint, ComplaintHandling, handling)
@@ -126,6 +128,14 @@ def submit_online_complaint(*, office: Office, **fields: object) -> Complaint:
     """
     return register_complaint(office=office, channel=Channel.ONLINE, status=Status.NEW,
                               **fields)
+
+
+def _validate_codes(grounds: list[str], handling: list[str]) -> None:
+    """Raise ``ValidationError`` when a ground or handling code is not in its vocabulary."""
+    for code in grounds:
+        ComplaintGround(code=code).clean_fields(exclude=["complaint"])
+    for code in handling:
+        ComplaintHandling(code=code).clean_fields(exclude=["complaint"])
 
 
 def _set_codes(complaint: Complaint, model: type, codes: Iterable[str]) -> None:
@@ -236,10 +246,7 @@ def classify_complaint(
     locked.contact_type, locked.societal_domain, locked.nature = (contact_type, societal_domain,
                                                                   nature)
     locked.full_clean(validate_unique=False)
-    for code in grounds:
-        ComplaintGround(complaint=locked, code=code).clean_fields(exclude=["complaint"])
-    for code in handling:
-        ComplaintHandling(complaint=locked, code=code).clean_fields(exclude=["complaint"])
+    _validate_codes(grounds, handling)
     locked.save(update_fields=["contact_type", "societal_domain", "nature", "updated_at"])
     _set_codes(locked, ComplaintGround, grounds)
     _set_codes(locked, ComplaintHandling, handling)

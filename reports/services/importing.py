@@ -154,7 +154,8 @@ def import_complaints(*, office: Office, stream: TextIO) -> ImportResult:
     and nothing is stored. Otherwise the records are registered in file order through
     ``register_complaint`` (``actor=None``), each with a new case number for the Europe/Amsterdam
     year of its ``received_at`` and a ``created`` history row, in one transaction. Concurrent
-    imports for the same office wait for each other.
+    imports for the same office wait for each other (a row lock on PostgreSQL; SQLite
+    serialises writes anyway).
 
     Args:
         office: the office the complaints belong to; ``reference`` is unique per office.
@@ -169,13 +170,13 @@ def import_complaints(*, office: Office, stream: TextIO) -> ImportResult:
     Raises:
         ImportFailed: the header or at least one record is invalid; carries every ``RowError``.
     """
-    rows, errors = _read(stream, office=office)
+    rows, errors = _read(stream)
     if errors:
         raise ImportFailed(errors)
     created = skipped = 0
     with transaction.atomic():
         _lock_office(office)
-        # Read again under the lock: a concurrent import may have stored some references.
+        # Read under the lock, so that a concurrent import cannot add a reference meanwhile.
         existing = _existing_references(office)
         for row in rows:
             if row.reference in existing:
@@ -209,7 +210,7 @@ def _existing_references(office: Office) -> set[str]:
                .values_list("external_reference", flat=True))
 
 
-def _read(stream: TextIO, *, office: Office) -> tuple[list[_Row], list[RowError]]:
+def _read(stream: TextIO) -> tuple[list[_Row], list[RowError]]:
     errors: list[RowError] = []
     rows: list[_Row] = []
     records = _records(stream, errors)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -59,7 +59,10 @@ def execute_statistics_run(*, run_id: int) -> StatisticsRun:
                                                    started_at=timezone.now())
     try:
         with transaction.atomic():
-            office = Office.objects.select_for_update().get(pk=run.office_id)
+            # A no-key lock serialises runs without blocking new complaints that reference the
+            # office (PostgreSQL FOR NO KEY UPDATE; a plain lock elsewhere).
+            office = Office.objects.select_for_update(
+                no_key=connection.features.has_select_for_no_key_update).get(pk=run.office_id)
             forms = count_annual_forms(office=office, year=run.year)
             AnnualSnapshot.objects.filter(office=office, year=run.year).delete()
             AnnualSnapshot.objects.bulk_create([

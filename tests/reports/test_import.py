@@ -452,3 +452,24 @@ def test_non_utf8_from_a_strictly_decoded_stream_is_an_error(office, tmp_path):
 def test_missing_file_is_a_command_error(office, tmp_path):
     with pytest.raises(CommandError, match=r"^Cannot read .*absent\.csv: No such file"):
         call_command("import_complaints", str(tmp_path / "absent.csv"))
+
+
+def test_a_failure_while_writing_rolls_back_the_rows_already_written(office, tmp_path,
+                                                                   monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from reports.services import importing
+
+    real = importing.register_complaint
+
+    def refuse_second(**fields):
+        if fields["external_reference"] == "OLD-2":
+            raise ValidationError({"description": "synthetic refusal"})
+        return real(**fields)
+
+    monkeypatch.setattr(importing, "register_complaint", refuse_second)
+
+    _, errors = run_failing(csv_file(tmp_path, HEADER, *GOOD_ROWS))
+
+    assert errors == ["line 3: the record was rejected on validation (fields: description)"]
+    assert_nothing_stored()  # OLD-1 had been written and got a case number; both rolled back

@@ -53,9 +53,12 @@ def parse(content: bytes | str) -> _Collector:
     collector = _Collector()
     collector.feed(content.decode() if isinstance(content, bytes) else content)
     collector.close()
+    # A newline right after <textarea> is not part of the value (HTML spec); Django adds one.
+    collector.textareas = {name: text[1:] if text.startswith("\n") else text
+                           for name, text in collector.textareas.items()}
     return collector
 
 
-def testid_text(content: bytes | str, testid: str) -> list[str]:
+def by_testid(content: bytes | str, testid: str) -> list[str]:
     """The whitespace-normalised text of every element with ``data-testid=testid``."""
     return [" ".join(text.split()) for text in parse(content).testids.get(testid, [])]
