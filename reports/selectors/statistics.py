@@ -106,7 +106,9 @@ def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
     for table in FORM_TABLES:
         queryset = base.annotate(row=_row_expression(table))
         if table == "handling":
-            queryset = queryset.filter(handling__isnull=False)
+            # Filter on the annotation so the existing join is reused: filtering on
+            # ``handling__isnull`` would add a second join and count a complaint k*k times.
+            queryset = queryset.filter(row__isnull=False)
         grouped = queryset.values("eff_res", "eff_inc", "row").annotate(n=Count("pk")).order_by()
         for item in grouped:
             residence, incident, row, n = item["eff_res"], item["eff_inc"], item["row"], item["n"]
