@@ -108,6 +108,8 @@ def _invalid(request: HttpRequest, complaint: Complaint, form) -> HttpResponse:
 def classify(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Save the classification."""
     complaint = _visible_case(request, public_id)
+    if not permissions.can_change(user=request.user, complaint=complaint):
+        raise PermissionDenied
     form = ClassificationForm(request.POST)
     if not form.is_valid():
         return _invalid(request, complaint, form)
@@ -136,6 +138,8 @@ def change_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def add_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Add an internal note."""
     complaint = _visible_case(request, public_id)
+    if not permissions.can_change(user=request.user, complaint=complaint):
+        raise PermissionDenied
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _invalid(request, complaint, form)
@@ -176,7 +180,7 @@ def claim(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def statistics(request: HttpRequest) -> HttpResponse:
     """Start the annual statistics for a year, follow the runs and download the forms."""
     office = current_office()
-    form = StatisticsRunForm(request.POST or None)
+    form = StatisticsRunForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             request_annual_statistics(office=office, year=form.cleaned_data["year"],

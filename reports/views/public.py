@@ -17,7 +17,7 @@ SESSION_KEY = "intake_case_number"
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     """Show the report form; on a valid POST store the complaint and go to the confirmation."""
-    form = IntakeForm(request.POST or None)
+    form = IntakeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         complaint = submit_online_complaint(office=current_office(), **form.cleaned_data)
         request.session[SESSION_KEY] = complaint.case_number

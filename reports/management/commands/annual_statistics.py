@@ -35,6 +35,8 @@ class Command(BaseCommand):
             run = request_annual_statistics(office=office, year=year)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
+        except Exception as error:  # in-process (eager) mode: the job itself ran and failed
+            raise CommandError(f"The job failed ({type(error).__name__}).") from error
         deadline = time.monotonic() + settings.ANNUAL_STATISTICS_WAIT_SECONDS
         finished = (StatisticsRun.State.SUCCEEDED, StatisticsRun.State.FAILED)
         while True:

@@ -1,4 +1,4 @@
-"""``manage.py annual_statistics``: runs the job and writes one JSON and one CSV per municipality."""
+"""``manage.py annual_statistics``: runs the job, writes a JSON and a CSV per municipality."""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ TABLE_ROWS: dict[str, list[str]] = {
     "handling": [*Handling.values, "total"],
 }
 COLUMNS = ["resident_here", "resident_elsewhere", "resident_total", "non_resident_here", "total"]
-CSV_HEADER = "table,row,label,resident_here,resident_elsewhere,resident_total,non_resident_here,total"
+CSV_HEADER = ("table,row,label,resident_here,resident_elsewhere,resident_total,"
+              "non_resident_here,total")
 
 
 def cells(here: int = 0, elsewhere: int = 0, non_resident: int = 0) -> dict[str, int]:

@@ -151,7 +151,8 @@ def test_anonymous_login_redirect_has_the_exact_next(client, cases):
     response = client.get(detail_url(cases.own))
 
     assert response.status_code == 302
-    assert response["Location"] == f"/backoffice/login/?next=/backoffice/zaken/{cases.own.public_id}/"
+    assert response["Location"] == (
+        f"/backoffice/login/?next=/backoffice/zaken/{cases.own.public_id}/")
 
 
 def test_login_page_is_public_and_logs_in(client, caseworker):
@@ -362,6 +363,23 @@ def test_caseworker_cannot_change_a_queue_case_without_claiming(login_as, casewo
                        {"to_status": "closed"}).status_code == 403
     assert client.post(action_url(cases.unassigned, "notitie"),
                        {"text": "Zonder op te pakken"}).status_code == 403
+    assert state(cases.unassigned) == before
+
+
+@pytest.mark.parametrize(("action", "data"), [
+    ("classificeren", {}),
+    ("classificeren", {**CLASSIFICATION, "grounds": ["weather"]}),
+    ("status", {"to_status": "bogus"}),
+    ("notitie", {"text": ""}),
+])
+def test_unauthorised_change_is_403_even_with_invalid_input(login_as, caseworker, reader, cases,
+                                                           action, data):
+    # Regression: classify and add_note validated the form before checking the permission, so
+    # invalid input on a case the user may not change answered 302 with form errors.
+    before = state(cases.unassigned)
+    for user in (caseworker, reader):
+        response = login_as(user).post(action_url(cases.unassigned, action), data)
+        assert (user.username, response.status_code) == (user.username, 403)
     assert state(cases.unassigned) == before
 
 
@@ -891,13 +909,27 @@ def test_statistics_rerun_replaces_the_snapshots(login_as, coordinator, statisti
         "total": _cell(here=2, elsewhere=1, non_resident=1)}
 
 
-@pytest.mark.parametrize("year", ["1999", "2101", "twintig", ""])
-def test_statistics_invalid_year(login_as, coordinator, office, year):
+@pytest.mark.parametrize(("year", "code"), [
+    ("1999", "min_value"), ("2101", "max_value"), ("twintig", "invalid"), ("", "required"),
+])
+def test_statistics_invalid_year(login_as, coordinator, office, year, code):
     response = login_as(coordinator).post(STATISTICS_URL, {"year": year})
 
     assert response.status_code == 400
     assert StatisticsRun.objects.count() == 0
-    assert list(response.context["form"].errors) == ["year"]
+    errors = response.context["form"].errors.as_data()
+    assert {name: [e.code for e in errs] for name, errs in errors.items()} == {"year": [code]}
+
+
+def test_statistics_empty_post_reports_the_missing_year(login_as, coordinator, office):
+    # Regression: ``StatisticsRunForm(request.POST or None)`` left an empty POST unbound.
+    response = login_as(coordinator).post(STATISTICS_URL, {})
+
+    assert response.status_code == 400
+    assert StatisticsRun.objects.count() == 0
+    errors = response.context["form"].errors.as_data()
+    assert {name: [e.code for e in errs] for name, errs in errors.items()} == {
+        "year": ["required"]}
 
 
 def test_statistics_zip(login_as, coordinator, statistics_cases,

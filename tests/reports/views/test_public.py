@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from reports.models import Complaint, ComplaintHistory, Municipality
 from reports.services.complaints import registration_year
 from reports.views.public import SESSION_KEY
-from tests.reports.views.helpers import parse, by_testid
+from tests.reports.views.helpers import by_testid, parse
 
 pytestmark = pytest.mark.django_db
 
@@ -251,6 +251,19 @@ def test_several_errors_at_once(client, office):
         "description": ["required"], "incident_date": ["future"],
         "reporter_email": ["invalid"], "incident_municipality": ["invalid_choice"],
     }
+
+
+def test_empty_post_shows_the_required_error(client, office):
+    # Regression: ``IntakeForm(request.POST or None)`` left an empty POST unbound, so it
+    # answered 400 without saying what was wrong.
+    response = client.post(URL, {})
+
+    assert response.status_code == 400
+    assert Complaint.objects.count() == 0
+    assert response.context["form"].is_bound is True
+    errors = response.context["form"].errors.as_data()
+    assert {name: [e.code for e in errs] for name, errs in errors.items()} == {
+        "description": ["required"]}
 
 
 def test_blank_description_is_required(client, office):
