@@ -15,6 +15,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "view_unassigned_complaints",
         "claim_complaint",
         "view_reporter_contact",
+        "register_complaint",
     ),
     COORDINATOR: (
         "view_all_complaints",
@@ -24,6 +25,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "assign_complaint",
         "view_reporter_contact",
         "run_annual_statistics",
+        "register_complaint",
+        "share_complaint",
+        "export_complaints",
+        "view_access_log",
+        "view_dashboard",
     ),
 }
 

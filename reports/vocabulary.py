@@ -108,12 +108,53 @@ class Channel(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    """Case status. A rejected complaint is spam, a duplicate or out of scope."""
+    """Case status in the ADV's workflow (see ``reports.workflow.TRANSITIONS``)."""
 
     NEW = "new", _("New")
     IN_PROGRESS = "in_progress", _("In progress")
+    AWAITING_REPORTER = "awaiting_reporter", _("Awaiting reporter")
+    AWAITING_OTHER_PARTY = "awaiting_other_party", _("Awaiting other party")
     CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
     REJECTED = "rejected", _("Rejected")
+
+
+#: Statuses in which a case is finished; no first-response deadline applies to them.
+FINAL_STATUSES: tuple[str, ...] = (Status.CLOSED, Status.REJECTED)
+
+
+class RejectionReason(models.TextChoices):
+    """Why a report is not taken on (niet in behandeling genomen)."""
+
+    SPAM = "spam", _("Spam")
+    DUPLICATE = "duplicate", _("Duplicate of another case")
+    OUT_OF_SCOPE = "out_of_scope", _("Out of scope")
+
+
+class Outcome(models.TextChoices):
+    """The result of a closed case."""
+
+    RESOLVED = "resolved", _("Resolved")
+    PARTIALLY_RESOLVED = "partially_resolved", _("Partially resolved")
+    NOT_RESOLVED = "not_resolved", _("Not resolved")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the reporter")
+    REFERRED = "referred", _("Referred elsewhere")
+    REGISTERED_ONLY = "registered_only", _("Registered only")
+    NO_CONTACT = "no_contact", _("No further contact with the reporter")
+
+
+class Anonymity(models.TextChoices):
+    """What the reporter chose about their identity (Besluit gemeentelijke ADV's, art. 5)."""
+
+    NAMED = "named", _("Named")
+    ANONYMOUS_TO_THIRD_PARTIES = "anonymous_to_third_parties", _(
+        "Anonymous towards third parties")
+    ANONYMOUS = "anonymous", _("Fully anonymous")
+
+
+#: Handling codes an ADV may not apply while the reporter stays anonymous (Besluit art. 5).
+HANDLING_REQUIRING_IDENTITY: frozenset[str] = frozenset({Handling.MEDIATION,
+                                                         Handling.OWN_INVESTIGATION})
 
 
 #: Contact types that count for the annual form (an information request does not).

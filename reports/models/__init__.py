@@ -1,6 +1,8 @@
 """Models of the reports app, split by subject."""
 
+from .audit import AccessLog
 from .complaint import (
+    Attachment,
     CaseNumberSequence,
     Complaint,
     ComplaintGround,
@@ -8,12 +10,18 @@ from .complaint import (
     ComplaintHandling,
     ComplaintHistory,
     ComplaintUserObjectPermission,
+    Message,
     Note,
 )
 from .reference import Municipality, MunicipalityMerger, Office
 from .statistics import AnnualSnapshot, StatisticsRun
+from .team import Team
 
 __all__ = [
+    "AccessLog",
+    "Attachment",
+    "Message",
+    "Team",
     "AnnualSnapshot",
     "CaseNumberSequence",
     "Complaint",

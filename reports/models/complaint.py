@@ -9,17 +9,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from reports.storage import private_storage
 from reports.vocabulary import (
+    Anonymity,
     Channel,
     ContactType,
     Ground,
     Handling,
     Nature,
+    Outcome,
+    RejectionReason,
     SocietalDomain,
     Status,
 )
 
 from .reference import Municipality, Office
+from .team import Team
 
 
 class AppendOnlyModel(models.Model):
@@ -70,8 +75,16 @@ class Complaint(models.Model):
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     contact_type = models.CharField(_("contact type"), max_length=30, choices=ContactType.choices,
                                     default=ContactType.REPORT)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices,
                               default=Status.NEW, db_index=True)
+    #: Optimistic-locking counter: every change increments it; a save based on an older value is
+    #: refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    outcome = models.CharField(_("outcome"), max_length=30, blank=True, choices=Outcome.choices)
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=30, blank=True,
+                                        choices=RejectionReason.choices)
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("duplicate of"))
 
     reporter_name = models.CharField(_("name"), max_length=200, blank=True)
     reporter_email = models.EmailField(_("e-mail address"), blank=True)
@@ -81,6 +94,12 @@ class Complaint(models.Model):
         verbose_name=_("municipality of residence"),
     )
     consent_to_contact = models.BooleanField(_("consent to be contacted"), default=False)
+    anonymity = models.CharField(_("anonymity"), max_length=30, choices=Anonymity.choices,
+                                 default=Anonymity.NAMED)
+    reporter_consents_mediation = models.BooleanField(
+        _("reporter consents to mediation"), default=False)
+    other_party_consents_mediation = models.BooleanField(
+        _("other party consents to mediation"), default=False)
 
     incident_date = models.DateField(_("date of the incident"), null=True, blank=True)
     incident_municipality = models.ForeignKey(
@@ -97,6 +116,12 @@ class Complaint(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="assigned_complaints", verbose_name=_("caseworker"),
     )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="complaints", verbose_name=_("team"))
+    first_response_due = models.DateField(_("first response due"), null=True, blank=True,
+                                          db_index=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,6 +144,12 @@ class Complaint(models.Model):
             ("assign_complaint", _("Can assign complaints to caseworkers")),
             ("view_reporter_contact", _("Can see reporter contact details")),
             ("run_annual_statistics", _("Can run and download the annual statistics")),
+            ("register_complaint", _("Can register reports received by phone, e-mail, letter "
+                                     "or in person")),
+            ("share_complaint", _("Can share complaints with a team")),
+            ("export_complaints", _("Can export the case list")),
+            ("view_access_log", _("Can see the access log")),
+            ("view_dashboard", _("Can see the coordinator dashboard")),
         ]
 
     def __str__(self) -> str:
@@ -163,6 +194,8 @@ class ComplaintHistory(AppendOnlyModel):
         STATUS = "status", _("Status changed")
         ASSIGNMENT = "assignment", _("Assigned")
         CLASSIFICATION = "classification", _("Classified")
+        TEAM = "team", _("Shared with team")
+        REPORTER_DATA = "reporter_data", _("Reporter data changed")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
@@ -171,6 +204,7 @@ class ComplaintHistory(AppendOnlyModel):
     action = models.CharField(max_length=20, choices=Action.choices)
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -195,6 +229,54 @@ class Note(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"note {self.pk} on complaint {self.complaint_id}"
+
+
+class Message(AppendOnlyModel):
+    """Correspondence with the reporter: a message sent to them or one received from them."""
+
+    class Direction(models.TextChoices):
+        TO_REPORTER = "out", _("To the reporter")
+        FROM_REPORTER = "in", _("From the reporter")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    body = models.TextField(_("message"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} ({self.direction}) on complaint {self.complaint_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A generated storage name; the uploaded filename is kept only in ``original_name``."""
+    return f"attachments/{instance.complaint.public_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file belonging to a case, stored outside any public URL (``PRIVATE_MEDIA_ROOT``) and
+    served only by a permission-checked view."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE,
+                                  related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, storage=private_storage, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"attachment {self.pk} on complaint {self.complaint_id}"
 
 
 class ComplaintUserObjectPermission(UserObjectPermissionBase):

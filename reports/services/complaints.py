@@ -1,7 +1,10 @@
-"""Writes on complaints: registration, classification, workflow, assignment and notes.
+"""Writes on complaints: registration, classification, workflow, assignment, sharing, reporter
+data, notes, messages and attachments.
 
-Every function runs in one transaction and appends a ``ComplaintHistory`` row with the acting
-user for each change it makes.
+Every function runs in one transaction. Every change to a case appends ``ComplaintHistory`` rows
+with the acting user in that transaction and increments ``Complaint.version``. Functions that
+change a case take ``expected_version`` (the version the user's form was based on); a stale one
+raises ``StaleCaseError`` and changes nothing (optimistic locking).
 """
 
 from __future__ import annotations
@@ -11,31 +14,54 @@ import logging
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from reports.deadlines import first_response_due
 from reports.models import (
+    Attachment,
     CaseNumberSequence,
     Complaint,
     ComplaintGround,
     ComplaintHandling,
     ComplaintHistory,
+    Message,
     Municipality,
     Note,
     Office,
+    Team,
 )
 from reports.selectors import permissions
-from reports.vocabulary import Channel, ContactType, Status
+from reports.vocabulary import (
+    HANDLING_REQUIRING_IDENTITY,
+    Anonymity,
+    Channel,
+    ContactType,
+    Handling,
+    RejectionReason,
+    Status,
+)
 from reports.workflow import TRANSITIONS
 
 logger = logging.getLogger(__name__)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CASE_PERMISSIONS = ("reports.view_complaint", "reports.change_complaint")
+History = ComplaintHistory.Action
+
+
+class StaleCaseError(ValidationError):
+    """Someone else changed the case after the user loaded it (optimistic locking)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Someone else changed this case in the meantime. Reload the page "
+                           "and make your change again."), code="stale")
 
 
 def registration_year(received_at: datetime.datetime) -> int:
@@ -74,6 +100,7 @@ def register_complaint(
     reporter_phone: str = "",
     reporter_residence: Municipality | None = None,
     consent_to_contact: bool = False,
+    anonymity: str = Anonymity.NAMED,
     external_reference: str = "",
     grounds: Iterable[str] = (),
     societal_domain: str = "",
@@ -87,14 +114,15 @@ def register_complaint(
         office: the office that registers it.
         description: what happened, in the reporter's words (never logged).
         channel: a ``Channel`` code; ``received_at`` is timezone-aware and defaults to now.
+        anonymity: an ``Anonymity`` code (Besluit art. 5).
         grounds, handling: ``Ground`` and ``Handling`` codes (duplicates are ignored).
         actor: the staff member registering it, or ``None`` for the public form and imports.
 
     Returns:
-        The saved ``Complaint``.
+        The saved ``Complaint``; ``first_response_due`` is set from ``received_at``.
 
     Raises:
-        django.core.exceptions.ValidationError: a field fails model validation.
+        django.core.exceptions.ValidationError: a field or code fails validation.
     """
     received_at = received_at or timezone.now()
     if timezone.is_naive(received_at):
@@ -106,8 +134,10 @@ def register_complaint(
         incident_date=incident_date, incident_municipality=incident_municipality,
         description=description, reporter_name=reporter_name, reporter_email=reporter_email,
         reporter_phone=reporter_phone, reporter_residence=reporter_residence,
-        consent_to_contact=consent_to_contact, external_reference=external_reference,
-        societal_domain=societal_domain, nature=nature,
+        consent_to_contact=consent_to_contact, anonymity=anonymity,
+        external_reference=external_reference, societal_domain=societal_domain, nature=nature,
+        first_response_due=first_response_due(received_at),
+        closed_at=received_at if status == Status.CLOSED else None,
     )
     complaint.full_clean(exclude=["case_number"], validate_unique=False)
     grounds, handling = list(grounds), list(handling)
@@ -115,8 +145,8 @@ def register_complaint(
     complaint.save()
     _set_codes(complaint, ComplaintGround, grounds)
     _set_codes(complaint, ComplaintHandling, handling)
-    ComplaintHistory.objects.create(complaint=complaint, actor=actor,
-                                    action=ComplaintHistory.Action.CREATED, to_value=status)
+    ComplaintHistory.objects.create(complaint=complaint, actor=actor, action=History.CREATED,
+                                    to_value=status)
     logger.debug("complaint registered id=%s channel=%s", complaint.pk, channel)
     return complaint
 
@@ -124,10 +154,35 @@ def register_complaint(
 def submit_online_complaint(*, office: Office, **fields: object) -> Complaint:
     """Register a complaint from the public form: status ``new``, channel ``online``, no actor.
 
-    ``fields`` are the keyword arguments of ``register_complaint`` that the form collects.
+    ``fields`` are the keyword arguments of ``register_complaint`` that the form collects. A
+    reporter who leaves no name, e-mail or phone is recorded as fully anonymous.
     """
+    if not any(fields.get(key) for key in ("reporter_name", "reporter_email", "reporter_phone")):
+        fields.setdefault("anonymity", Anonymity.ANONYMOUS)
     return register_complaint(office=office, channel=Channel.ONLINE, status=Status.NEW,
                               **fields)
+
+
+@transaction.atomic
+def register_staff_complaint(*, office: Office, actor: AbstractBaseUser, channel: str,
+                             **fields: object) -> Complaint:
+    """Register a report a caseworker received by phone, e-mail, letter or in person
+    (Besluit art. 7), with that channel recorded.
+
+    Raises:
+        PermissionDenied: ``actor`` lacks ``reports.register_complaint``.
+        ValidationError: ``channel`` is ``online`` (the public form's) or a field is invalid.
+    """
+    if not actor.has_perm("reports.register_complaint"):
+        raise PermissionDenied
+    if channel == Channel.ONLINE:
+        raise ValidationError(_("Choose how the report reached you."), code="channel")
+    complaint = register_complaint(office=office, channel=channel, actor=actor, **fields)
+    if actor.has_perm("reports.claim_complaint"):
+        assign_complaint(complaint=complaint, actor=actor, assignee=actor,
+                         expected_version=complaint.version)
+        complaint.refresh_from_db()
+    return complaint
 
 
 def _validate_codes(grounds: list[str], handling: list[str]) -> None:
@@ -149,20 +204,64 @@ def _require_change(actor: AbstractBaseUser, complaint: Complaint) -> None:
         raise PermissionDenied
 
 
-def _locked(complaint: Complaint) -> Complaint:
-    return Complaint.objects.select_for_update().get(pk=complaint.pk)
+def _lock(complaint: Complaint, expected_version: int | None) -> Complaint:
+    """Lock the row and check the version the caller's change was based on."""
+    locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleCaseError
+    return locked
+
+
+def _save(locked: Complaint, fields: list[str]) -> None:
+    locked.version += 1
+    locked.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _check_besluit_rules(*, anonymity: str, handling: Iterable[str], reporter_consents: bool,
+                         other_party_consents: bool) -> None:
+    """Besluit gemeentelijke ADV's art. 5 and art. 11.
+
+    Raises:
+        ValidationError: mediation or own investigation for an anonymous reporter (art. 5), or
+            mediation without recorded consent of both parties (art. 11).
+    """
+    handling = set(handling)
+    if anonymity != Anonymity.NAMED and handling & HANDLING_REQUIRING_IDENTITY:
+        raise ValidationError(
+            _("Mediation and own investigation are not possible while the reporter stays "
+              "anonymous (Besluit art. 5)."), code="anonymous")
+    if Handling.MEDIATION in handling and not (reporter_consents and other_party_consents):
+        raise ValidationError(
+            _("Mediation needs the recorded consent of both parties (Besluit art. 11)."),
+            code="mediation_consent")
 
 
 @transaction.atomic
-def change_status(*, complaint: Complaint, actor: AbstractBaseUser, to_status: str) -> Complaint:
+def change_status(
+    *,
+    complaint: Complaint,
+    actor: AbstractBaseUser,
+    to_status: str,
+    expected_version: int | None = None,
+    reason: str = "",
+    outcome: str = "",
+    rejection_reason: str = "",
+    duplicate_of: Complaint | None = None,
+) -> Complaint:
     """Move ``complaint`` to ``to_status`` if ``reports.workflow.TRANSITIONS`` allows it.
+
+    Closing needs at least one handling code and an ``Outcome``; rejecting needs a
+    ``RejectionReason`` (and, for a duplicate, optionally the case it duplicates, which the actor
+    must be able to see); reopening needs a written ``reason``. Leaving ``new`` records the first
+    response.
 
     Raises:
         PermissionDenied: ``actor`` may not change this complaint.
-        ValidationError: the transition is not allowed; nothing is changed.
+        StaleCaseError: the case changed since ``expected_version``.
+        ValidationError: the transition or its conditions fail; nothing is changed.
     """
     _require_change(actor, complaint)
-    locked = _locked(complaint)
+    locked = _lock(complaint, expected_version)
     if to_status not in TRANSITIONS.get(locked.status, frozenset()):
         raise ValidationError(
             _("A case with status “%(from)s” cannot move to “%(to)s”.")
@@ -170,18 +269,54 @@ def change_status(*, complaint: Complaint, actor: AbstractBaseUser, to_status: s
                "to": Status(to_status).label if to_status in Status.values else to_status},
             code="transition",
         )
+    reason = reason.strip()
+    fields = ["status"]
+    if to_status == Status.CLOSED:
+        if not locked.handling.exists():
+            raise ValidationError(_("Record at least one manner of handling before closing."),
+                                  code="handling_required")
+        if not outcome:
+            raise ValidationError(_("Choose an outcome before closing."), code="outcome_required")
+        locked.outcome, locked.closed_at = outcome, timezone.now()
+        locked.full_clean(validate_unique=False, validate_constraints=False)
+        fields += ["outcome", "closed_at"]
+    elif to_status == Status.REJECTED:
+        if rejection_reason not in RejectionReason.values:
+            raise ValidationError(_("Choose why this report is not taken on."),
+                                  code="rejection_reason_required")
+        if duplicate_of is not None and (
+                duplicate_of.pk == locked.pk
+                or not permissions.can_view(user=actor, complaint=duplicate_of)):
+            raise ValidationError(_("Choose an existing case for the duplicate."),
+                                  code="duplicate_of")
+        locked.rejection_reason = rejection_reason
+        is_duplicate = rejection_reason == RejectionReason.DUPLICATE
+        locked.duplicate_of = duplicate_of if is_duplicate else None
+        locked.closed_at = timezone.now()
+        fields += ["rejection_reason", "duplicate_of", "closed_at"]
+    elif to_status == Status.REOPENED:
+        if not reason:
+            raise ValidationError(_("Give a reason for reopening."), code="reason_required")
+        locked.closed_at, locked.outcome, locked.rejection_reason = None, "", ""
+        locked.duplicate_of = None
+        fields += ["closed_at", "outcome", "rejection_reason", "duplicate_of"]
+    if locked.first_response_at is None and locked.status == Status.NEW:
+        locked.first_response_at = timezone.now()
+        fields.append("first_response_at")
     from_status = locked.status
     locked.status = to_status
-    locked.save(update_fields=["status", "updated_at"])
-    ComplaintHistory.objects.create(complaint=locked, actor=actor,
-                                    action=ComplaintHistory.Action.STATUS,
-                                    from_value=from_status, to_value=to_status)
+    _save(locked, fields)
+    detail = rejection_reason or outcome
+    ComplaintHistory.objects.create(
+        complaint=locked, actor=actor, action=History.STATUS, from_value=from_status,
+        to_value=f"{to_status}:{detail}" if detail else to_status, reason=reason)
     return locked
 
 
 @transaction.atomic
 def assign_complaint(*, complaint: Complaint, actor: AbstractBaseUser,
-                     assignee: AbstractBaseUser | None) -> Complaint:
+                     assignee: AbstractBaseUser | None,
+                     expected_version: int | None = None) -> Complaint:
     """Assign ``complaint`` to ``assignee`` (``None`` returns it to the queue).
 
     Grants the assignee guardian ``view_complaint`` and ``change_complaint`` on the case and
@@ -190,9 +325,10 @@ def assign_complaint(*, complaint: Complaint, actor: AbstractBaseUser,
     Raises:
         PermissionDenied: ``actor`` may not assign it (needs ``reports.assign_complaint``, or
             ``reports.claim_complaint`` to take an unassigned case for themselves).
+        StaleCaseError: the case changed since ``expected_version``.
         ValidationError: ``assignee`` may not handle cases.
     """
-    locked = _locked(complaint)
+    locked = _lock(complaint, expected_version)
     claiming = assignee is not None and assignee.pk == actor.pk
     if not (permissions.can_assign(user=actor)
             or (claiming and permissions.can_claim(user=actor, complaint=locked))):
@@ -209,12 +345,45 @@ def assign_complaint(*, complaint: Complaint, actor: AbstractBaseUser,
         for perm in CASE_PERMISSIONS:
             assign_perm(perm, assignee, locked)
     locked.assigned_to = assignee
-    locked.save(update_fields=["assigned_to", "updated_at"])
+    _save(locked, ["assigned_to"])
     ComplaintHistory.objects.create(
-        complaint=locked, actor=actor, action=ComplaintHistory.Action.ASSIGNMENT,
+        complaint=locked, actor=actor, action=History.ASSIGNMENT,
         from_value=previous.get_username() if previous else "",
         to_value=assignee.get_username() if assignee else "",
     )
+    return locked
+
+
+@transaction.atomic
+def share_with_team(*, complaint: Complaint, actor: AbstractBaseUser, team: Team | None,
+                    expected_version: int | None = None) -> Complaint:
+    """Share ``complaint`` with ``team`` (``None`` stops sharing).
+
+    Grants the team's group guardian ``view_complaint`` and ``change_complaint`` on the case and
+    revokes them from the previous team, in the same transaction.
+
+    Raises:
+        PermissionDenied: ``actor`` lacks ``reports.share_complaint`` or cannot see the case.
+        StaleCaseError: the case changed since ``expected_version``.
+    """
+    if not (actor.has_perm("reports.share_complaint")
+            and permissions.can_view(user=actor, complaint=complaint)):
+        raise PermissionDenied
+    locked = _lock(complaint, expected_version)
+    previous = locked.team
+    if previous == team:
+        return locked
+    if previous is not None:
+        for perm in CASE_PERMISSIONS:
+            remove_perm(perm, previous.group, locked)
+    if team is not None:
+        for perm in CASE_PERMISSIONS:
+            assign_perm(perm, team.group, locked)
+    locked.team = team
+    _save(locked, ["team"])
+    ComplaintHistory.objects.create(
+        complaint=locked, actor=actor, action=History.TEAM,
+        from_value=previous.name if previous else "", to_value=team.name if team else "")
     return locked
 
 
@@ -228,6 +397,7 @@ def classify_complaint(
     societal_domain: str,
     nature: str,
     handling: Iterable[str],
+    expected_version: int | None = None,
 ) -> Complaint:
     """Record the caseworker's classification (Regeling registratieformulier, tables 2 to 5).
 
@@ -237,23 +407,28 @@ def classify_complaint(
 
     Raises:
         PermissionDenied: ``actor`` may not change this complaint.
-        ValidationError: a code is not in its vocabulary.
+        StaleCaseError: the case changed since ``expected_version``.
+        ValidationError: a code is not in its vocabulary, or the handling breaks Besluit art. 5
+            or art. 11 (see ``_check_besluit_rules``).
     """
     _require_change(actor, complaint)
-    locked = _locked(complaint)
+    locked = _lock(complaint, expected_version)
     grounds, handling = sorted(set(grounds)), sorted(set(handling))
     before = _classification(locked)
     locked.contact_type, locked.societal_domain, locked.nature = (contact_type, societal_domain,
                                                                   nature)
-    locked.full_clean(validate_unique=False)
+    locked.full_clean(validate_unique=False, validate_constraints=False)
     _validate_codes(grounds, handling)
-    locked.save(update_fields=["contact_type", "societal_domain", "nature", "updated_at"])
+    _check_besluit_rules(anonymity=locked.anonymity, handling=handling,
+                         reporter_consents=locked.reporter_consents_mediation,
+                         other_party_consents=locked.other_party_consents_mediation)
     _set_codes(locked, ComplaintGround, grounds)
     _set_codes(locked, ComplaintHandling, handling)
     after = _classification(locked)
     if after != before:
+        _save(locked, ["contact_type", "societal_domain", "nature"])
         ComplaintHistory.objects.create(complaint=locked, actor=actor,
-                                        action=ComplaintHistory.Action.CLASSIFICATION,
+                                        action=History.CLASSIFICATION,
                                         from_value=before[:200], to_value=after[:200])
     return locked
 
@@ -263,6 +438,61 @@ def _classification(complaint: Complaint) -> str:
     handling = ",".join(sorted(complaint.handling.values_list("code", flat=True)))
     return (f"type={complaint.contact_type};grounds={grounds};domain={complaint.societal_domain};"
             f"nature={complaint.nature};handling={handling}")
+
+
+#: Reporter fields whose values are personal data: history records only that they changed.
+PERSONAL_FIELDS = ("reporter_name", "reporter_email", "reporter_phone", "reporter_residence")
+#: Reporter fields whose old and new values history records.
+RECORDED_FIELDS = ("consent_to_contact", "anonymity", "reporter_consents_mediation",
+                   "other_party_consents_mediation")
+
+
+@transaction.atomic
+def update_reporter_data(*, complaint: Complaint, actor: AbstractBaseUser,
+                         expected_version: int | None = None, **changes: object) -> Complaint:
+    """Change the reporter's details, anonymity choice and mediation consents.
+
+    Args:
+        changes: any of ``PERSONAL_FIELDS`` and ``RECORDED_FIELDS`` with new values
+            (``reporter_residence`` a ``Municipality`` or ``None``).
+
+    History gets one row per changed field; for personal fields it holds only the field name,
+    never the values.
+
+    Raises:
+        PermissionDenied: ``actor`` may not change this complaint or lacks
+            ``reports.view_reporter_contact``.
+        StaleCaseError: the case changed since ``expected_version``.
+        ValidationError: an unknown field or invalid value, or the case's handling would break
+            Besluit art. 5 or art. 11 with the new choices.
+    """
+    _require_change(actor, complaint)
+    if not permissions.can_view_contact(user=actor):
+        raise PermissionDenied
+    unknown = set(changes) - set(PERSONAL_FIELDS) - set(RECORDED_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown reporter fields: {sorted(unknown)}")
+    locked = _lock(complaint, expected_version)
+    changed = [field for field, value in changes.items() if getattr(locked, field) != value]
+    if not changed:
+        return locked
+    old = {field: getattr(locked, field) for field in changed}
+    for field in changed:
+        setattr(locked, field, changes[field])
+    locked.full_clean(validate_unique=False, validate_constraints=False)
+    _check_besluit_rules(anonymity=locked.anonymity,
+                         handling=locked.handling.values_list("code", flat=True),
+                         reporter_consents=locked.reporter_consents_mediation,
+                         other_party_consents=locked.other_party_consents_mediation)
+    _save(locked, changed)
+    ComplaintHistory.objects.bulk_create([
+        ComplaintHistory(
+            complaint=locked, actor=actor, action=History.REPORTER_DATA,
+            from_value=field if field in PERSONAL_FIELDS else f"{field}={old[field]}",
+            to_value=field if field in PERSONAL_FIELDS else f"{field}={changes[field]}")
+        for field in changed
+    ])
+    return locked
 
 
 @transaction.atomic
@@ -277,3 +507,55 @@ def add_note(*, complaint: Complaint, author: AbstractBaseUser, text: str) -> No
     if not text.strip():
         raise ValidationError(_("A note cannot be empty."), code="empty")
     return Note.objects.create(complaint=complaint, author=author, text=text.strip())
+
+
+@transaction.atomic
+def record_message(*, complaint: Complaint, author: AbstractBaseUser, direction: str,
+                   body: str) -> Message:
+    """Record correspondence with the reporter (sent to them, or received from them).
+
+    A first message to the reporter counts as the first response.
+
+    Raises:
+        PermissionDenied: ``author`` may not change this complaint.
+        ValidationError: the message is empty or the direction unknown.
+    """
+    _require_change(author, complaint)
+    if not body.strip():
+        raise ValidationError(_("A message cannot be empty."), code="empty")
+    if direction not in Message.Direction.values:
+        raise ValidationError(_("Choose a direction."), code="direction")
+    message = Message.objects.create(complaint=complaint, author=author, direction=direction,
+                                     body=body.strip())
+    if direction == Message.Direction.TO_REPORTER:
+        Complaint.objects.filter(pk=complaint.pk, first_response_at__isnull=True).update(
+            first_response_at=message.created_at)
+    return message
+
+
+@transaction.atomic
+def add_attachment(*, complaint: Complaint, uploaded_by: AbstractBaseUser,
+                   upload: UploadedFile) -> Attachment:
+    """Store a file with the case under a generated name in private storage.
+
+    Args:
+        upload: the uploaded file; at most ``ATTACHMENT_MAX_BYTES`` (default 10 MB) bytes.
+
+    Raises:
+        PermissionDenied: ``uploaded_by`` may not change this complaint.
+        ValidationError: the file is empty or too large.
+    """
+    _require_change(uploaded_by, complaint)
+    if not upload.size:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(_("The file is larger than %(max)d MB.")
+                              % {"max": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+                              code="too_large")
+    name = (upload.name or "file")[:255]
+    attachment = Attachment(complaint=complaint, original_name=name, size=upload.size,
+                            content_type=(upload.content_type or "application/octet-stream")[:100],
+                            uploaded_by=uploaded_by)
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment

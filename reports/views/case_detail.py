@@ -1,34 +1,25 @@
-"""The back office at ``/backoffice/``. Login required everywhere.
+"""One case in the back office: details, timeline and the actions on it.
 
 A case the user may not see answers 404 (never 403), so that its existence does not leak.
-Authorisation is decided by ``reports.selectors.permissions``; no role names appear here.
 """
+
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reports.filters import ComplaintFilter
-from reports.forms import AssignForm, ClassificationForm, NoteForm, StatisticsRunForm, StatusForm
+from reports.forms import AssignForm, ClassificationForm, NoteForm, StatusForm
 from reports.models import Complaint, ComplaintHistory, Note
 from reports.selectors import permissions
-from reports.selectors.reference import current_office
-from reports.selectors.statistics import latest_runs, snapshot_years, snapshots_for_year
 from reports.services import complaints as complaint_services
-from reports.services.statistics import form_csv, form_document, request_annual_statistics
 
 
 def _visible_case(request: HttpRequest, public_id: UUID) -> Complaint:
@@ -37,22 +28,6 @@ def _visible_case(request: HttpRequest, public_id: UUID) -> Complaint:
             "assigned_to", "incident_municipality", "reporter_residence", "office"),
         public_id=public_id,
     )
-
-
-@login_required
-@require_GET
-def complaint_list(request: HttpRequest) -> HttpResponse:
-    """The cases the user may see, filtered, newest first, paginated."""
-    queryset = (permissions.visible_complaints(user=request.user)
-                .select_related("assigned_to", "incident_municipality", "reporter_residence")
-                .order_by("-received_at", "-id"))
-    filterset = ComplaintFilter(request.GET or None, queryset=queryset)
-    page = Paginator(filterset.qs, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "backoffice/complaint_list.html", {
-        "filter": filterset, "page": page, "query": query.urlencode(),
-    })
 
 
 @login_required
@@ -175,62 +150,3 @@ def claim(request: HttpRequest, public_id: UUID) -> HttpResponse:
         _("The case is now yours."))
 
 
-@login_required
-@permission_required("reports.run_annual_statistics", raise_exception=True)
-def statistics(request: HttpRequest) -> HttpResponse:
-    """Start the annual statistics for a year, follow the runs and download the forms."""
-    office = current_office()
-    form = StatisticsRunForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            request_annual_statistics(office=office, year=form.cleaned_data["year"],
-                                      actor=request.user)
-            messages.success(request, _("The annual statistics have been started."))
-            return redirect("backoffice:statistics")
-    years = snapshot_years(office=office)
-    return render(request, "backoffice/statistics.html", {
-        "form": form, "runs": latest_runs(office=office), "years": years,
-        "snapshots": {year: list(snapshots_for_year(office=office, year=year))
-                      for year in years[:3]},
-    }, status=400 if request.method == "POST" else 200)
-
-
-@login_required
-@permission_required("reports.run_annual_statistics", raise_exception=True)
-@require_GET
-def statistics_file(request: HttpRequest, year: int, code: str, fmt: str) -> HttpResponse:
-    """One municipality's form for ``year`` as JSON or CSV."""
-    snapshot = snapshots_for_year(office=current_office(), year=year).filter(
-        municipality_id=code).first()
-    if snapshot is None:
-        raise Http404
-    document = form_document(snapshot=snapshot)
-    if fmt == "json":
-        body, content_type = (json.dumps(document, ensure_ascii=False, indent=2),
-                              "application/json")
-    else:
-        body, content_type = form_csv(document=document), "text/csv; charset=utf-8"
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{year}-{code}.{fmt}"'
-    return response
-
-
-@login_required
-@permission_required("reports.run_annual_statistics", raise_exception=True)
-@require_GET
-def statistics_zip(request: HttpRequest, year: int) -> HttpResponse:
-    """All forms of ``year`` in one ZIP: ``<year>/<code>.json`` and ``.csv`` per municipality."""
-    snapshots = list(snapshots_for_year(office=current_office(), year=year))
-    if not snapshots:
-        raise Http404
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for snapshot in snapshots:
-            document = form_document(snapshot=snapshot)
-            code = snapshot.municipality_id
-            archive.writestr(f"{year}/{code}.json",
-                             json.dumps(document, ensure_ascii=False, indent=2))
-            archive.writestr(f"{year}/{code}.csv", form_csv(document=document))
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="annual-statistics-{year}.zip"'
-    return response
