@@ -120,6 +120,7 @@ X_FRAME_OPTIONS = "DENY"
 # which Django's CSRF check rightly refuses. Other origins still receive no referrer.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_FAILURE_VIEW = "reports.views.errors.csrf_failure"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

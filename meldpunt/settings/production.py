@@ -6,14 +6,18 @@ Required environment: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, CELERY_TASK_ALWAYS_EAGER, env
+from .base import ALLOWED_HOSTS, CELERY_TASK_ALWAYS_EAGER, SECRET_KEY, env
 
 DEBUG = False
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("Set ALLOWED_HOSTS for production.")
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("Set SECRET_KEY to at least 50 random characters.")
+if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Set ALLOWED_HOSTS to the site's host names (no wildcard).")
 if CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("Set CELERY_BROKER_URL for production; tasks must not run eagerly.")
 DATABASES = {"default": env.db_url("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL to postgres://…")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

@@ -68,6 +68,8 @@ class Complaint(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    #: The public form's one-time token: a repeated submission finds the complaint it created.
+    submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="complaints")
     case_number = models.CharField(_("case number"), max_length=32, editable=False)
     external_reference = models.CharField(_("external reference"), max_length=100, blank=True)

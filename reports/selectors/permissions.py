@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from reports.models import Complaint
+from reports.vocabulary import FINAL_STATUSES
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -20,7 +21,8 @@ def visible_complaints(*, user: User) -> QuerySet[Complaint]:
     """The complaints ``user`` may see.
 
     Anyone with ``reports.view_all_complaints`` sees all; others see the cases they hold a
-    guardian ``view_complaint`` permission on, plus the unassigned queue when they hold
+    guardian ``view_complaint`` permission on (directly or through a team), plus the queue of
+    unassigned cases that are not closed or rejected when they hold
     ``reports.view_unassigned_complaints``. Anonymous users see nothing.
     """
     if not user.is_authenticated or not user.is_active:
@@ -31,7 +33,7 @@ def visible_complaints(*, user: User) -> QuerySet[Complaint]:
                                    accept_global_perms=False, with_superuser=False)
     condition = Q(pk__in=granted.values("pk"))
     if user.has_perm("reports.view_unassigned_complaints"):
-        condition |= Q(assigned_to__isnull=True)
+        condition |= Q(assigned_to__isnull=True) & ~Q(status__in=FINAL_STATUSES)
     return Complaint.objects.filter(condition)
 
 
@@ -42,7 +44,7 @@ def can_view(*, user: User, complaint: Complaint) -> bool:
     return (
         user.has_perm("reports.view_all_complaints")
         or user.has_perm("reports.view_complaint", complaint)
-        or (complaint.assigned_to_id is None
+        or (complaint.assigned_to_id is None and complaint.status not in FINAL_STATUSES
             and user.has_perm("reports.view_unassigned_complaints"))
     )
 
@@ -56,8 +58,9 @@ def can_change(*, user: User, complaint: Complaint) -> bool:
 
 
 def can_claim(*, user: User, complaint: Complaint) -> bool:
-    """True when ``user`` may take the unassigned ``complaint`` for themselves."""
-    return (complaint.assigned_to_id is None and user.is_authenticated and user.is_active
+    """True when ``user`` may take the unassigned, open ``complaint`` for themselves."""
+    return (complaint.assigned_to_id is None and complaint.status not in FINAL_STATUSES
+            and user.is_authenticated and user.is_active
             and user.has_perm("reports.claim_complaint"))
 
 

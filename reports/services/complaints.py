@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,16 +152,36 @@ def register_complaint(
     return complaint
 
 
-def submit_online_complaint(*, office: Office, **fields: object) -> Complaint:
+def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | None = None,
+                            **fields: object) -> Complaint:
     """Register a complaint from the public form: status ``new``, channel ``online``, no actor.
 
-    ``fields`` are the keyword arguments of ``register_complaint`` that the form collects. A
-    reporter who leaves no name, e-mail or phone is recorded as fully anonymous.
+    Args:
+        submission_token: the form's one-time token. Submitting the same token again (double
+            click, back button, retried request) returns the complaint it already created; the
+            database's unique constraint decides between concurrent repeats.
+        fields: the keyword arguments of ``register_complaint`` that the form collects. A reporter
+            who leaves no name, e-mail or phone is recorded as fully anonymous.
     """
+    if submission_token is not None:
+        existing = Complaint.objects.filter(submission_token=submission_token).first()
+        if existing is not None:
+            return existing
     if not any(fields.get(key) for key in ("reporter_name", "reporter_email", "reporter_phone")):
         fields.setdefault("anonymity", Anonymity.ANONYMOUS)
-    return register_complaint(office=office, channel=Channel.ONLINE, status=Status.NEW,
-                              **fields)
+    try:
+        with transaction.atomic():
+            complaint = register_complaint(office=office, channel=Channel.ONLINE,
+                                           status=Status.NEW, **fields)
+            if submission_token is not None:
+                complaint.submission_token = submission_token
+                complaint.save(update_fields=["submission_token"])
+    except IntegrityError:
+        existing = Complaint.objects.filter(submission_token=submission_token).first()
+        if existing is None:
+            raise
+        return existing
+    return complaint
 
 
 @transaction.atomic
@@ -306,7 +327,7 @@ def change_status(
     from_status = locked.status
     locked.status = to_status
     _save(locked, fields)
-    detail = rejection_reason or outcome
+    detail = {Status.CLOSED: outcome, Status.REJECTED: rejection_reason}.get(to_status, "")
     ComplaintHistory.objects.create(
         complaint=locked, actor=actor, action=History.STATUS, from_value=from_status,
         to_value=f"{to_status}:{detail}" if detail else to_status, reason=reason)

@@ -33,13 +33,17 @@ def request_annual_statistics(*, office: Office, year: int,
     """Record a run for ``year`` and queue the job once the transaction commits.
 
     Raises:
-        ValidationError: ``year`` is outside 2000-2100.
+        ValidationError: ``year`` is before 2000, after 2100, or has not started yet
+            (Europe/Amsterdam).
     """
     from reports.tasks import build_annual_statistics
 
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationError(_("Choose a year between %(min)d and %(max)d.")
                               % {"min": MIN_YEAR, "max": MAX_YEAR}, code="year")
+    if year > timezone.localdate().year:
+        raise ValidationError(_("The year %(year)d has not started yet.") % {"year": year},
+                              code="future_year")
     run = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
     transaction.on_commit(lambda: build_annual_statistics.delay(run.pk))
     return run

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
+from crispy_forms.layout import Hidden
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -11,16 +15,34 @@ from reports.forms import IntakeForm
 from reports.selectors.reference import current_office
 from reports.services.complaints import submit_online_complaint
 
-SESSION_KEY = "intake_case_number"
+SESSION_KEY = "intake_receipt"
+#: How long the confirmation page keeps showing the case number (a shared computer forgets it).
+CONFIRMATION_SECONDS = 30 * 60
 
 
-@require_http_methods(["GET", "POST"])
+def _submission_token(request: HttpRequest) -> uuid.UUID:
+    """The form's one-time token: the posted one when valid, otherwise a new one."""
+    try:
+        return uuid.UUID(request.POST.get("submission_token", ""))
+    except ValueError:
+        return uuid.uuid4()
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    """Show the report form; on a valid POST store the complaint and go to the confirmation."""
+    """Show the report form; on a valid POST store the complaint and go to the confirmation.
+
+    The form carries a one-time ``submission_token``: sending it again (double click, back
+    button, retried request) lands on the same confirmation without a second complaint.
+    """
     form = IntakeForm(request.POST if request.method == "POST" else None)
+    token = _submission_token(request)
+    form.helper.add_input(Hidden("submission_token", str(token)))
     if request.method == "POST" and form.is_valid():
-        complaint = submit_online_complaint(office=current_office(), **form.cleaned_data)
-        request.session[SESSION_KEY] = complaint.case_number
+        complaint = submit_online_complaint(office=current_office(), submission_token=token,
+                                            **form.cleaned_data)
+        request.session[SESSION_KEY] = {"case_number": complaint.case_number,
+                                         "at": int(time.time())}
         return redirect("intake:thanks")
     status = 400 if request.method == "POST" else 200
     return render(request, "reports/intake.html", {"form": form}, status=status)
@@ -29,7 +51,8 @@ def report(request: HttpRequest) -> HttpResponse:
 @never_cache
 def thanks(request: HttpRequest) -> HttpResponse:
     """Confirmation with the case number. It never echoes what the reporter wrote."""
-    case_number = request.session.get(SESSION_KEY)
-    if not case_number:
+    receipt = request.session.get(SESSION_KEY)
+    if not isinstance(receipt, dict) or time.time() - receipt["at"] > CONFIRMATION_SECONDS:
+        request.session.pop(SESSION_KEY, None)
         return redirect("intake:report")
-    return render(request, "reports/thanks.html", {"case_number": case_number})
+    return render(request, "reports/thanks.html", {"case_number": receipt["case_number"]})

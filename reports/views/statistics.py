@@ -9,8 +9,10 @@ import zipfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -26,17 +28,24 @@ def statistics(request: HttpRequest) -> HttpResponse:
     """Start the annual statistics for a year, follow the runs and download the forms."""
     office = current_office()
     form = StatisticsRunForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
+    if request.method == "POST" and form.is_valid():
+        try:
             request_annual_statistics(office=office, year=form.cleaned_data["year"],
                                       actor=request.user)
+        except ValidationError as error:
+            form.add_error("year", error)
+        else:
             messages.success(request, _("The annual statistics have been started."))
-            return redirect("backoffice:statistics")
+            return redirect(f"{reverse('backoffice:statistics')}?year={form.cleaned_data['year']}")
     years = snapshot_years(office=office)
+    shown = request.GET.get("year", "")
+    shown_year = int(shown) if shown.isdigit() and int(shown) in years else (
+        years[0] if years else None)
     return render(request, "backoffice/statistics.html", {
         "form": form, "runs": latest_runs(office=office), "years": years,
-        "snapshots": {year: list(snapshots_for_year(office=office, year=year))
-                      for year in years[:3]},
+        "shown_year": shown_year,
+        "snapshots": list(snapshots_for_year(office=office, year=shown_year)) if shown_year
+        else [],
     }, status=400 if request.method == "POST" else 200)
 
 

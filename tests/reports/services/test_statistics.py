@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from reports.models import AnnualSnapshot, StatisticsRun
 from reports.services import statistics as statistics_service
@@ -127,7 +128,18 @@ def test_request_rejects_a_year_outside_2000_to_2100(office, year,
     assert StatisticsRun.objects.count() == 0
 
 
-@pytest.mark.parametrize("year", [2000, 2100])
+def test_request_rejects_a_year_that_has_not_started(office, django_capture_on_commit_callbacks):
+    next_year = timezone.localdate().year + 1
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(ValidationError) as excinfo:
+            request_annual_statistics(office=office, year=next_year)
+
+    assert excinfo.value.code == "future_year"
+    assert callbacks == []
+    assert StatisticsRun.objects.count() == 0
+
+
+@pytest.mark.parametrize("year", [2000, timezone.localdate().year])
 def test_request_accepts_the_boundary_years(office, year, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run = request_annual_statistics(office=office, year=year)

@@ -38,7 +38,7 @@ def test_get_shows_the_form_with_all_fields(client, office):
     assert response.templates[0].name == "reports/intake.html"
     form = _intake_form(parse(response.content))
     assert form["attrs"]["method"] == "post"
-    assert form["names"] == ["csrfmiddlewaretoken", *INTAKE_FIELDS, "submit"]
+    assert form["names"] == ["csrfmiddlewaretoken", *INTAKE_FIELDS, "submit", "submission_token"]
     assert list(response.context["form"].fields) == INTAKE_FIELDS
 
 
@@ -105,7 +105,7 @@ def test_minimal_valid_post_stores_a_new_online_complaint(client, office):
                                                      "to_value")) == [
         (complaint.pk, "created", None, "new"),
     ]
-    assert client.session[SESSION_KEY] == complaint.case_number
+    assert client.session[SESSION_KEY]["case_number"] == complaint.case_number
 
 
 def test_confirmation_shows_case_number_but_not_the_description(client, office):
@@ -337,3 +337,57 @@ def test_root_redirects_to_the_form(client, office):
 
     assert response.status_code == 302
     assert response["Location"] == URL
+
+
+def test_repeated_submission_token_lands_on_the_same_confirmation(client, office):
+    token = "8c1d3c52-6a55-4a6e-9d2b-0f0b1c2d3e4f"
+    data = {"description": "Dubbel verstuurd.", "submission_token": token}
+
+    first = client.post(URL, data)
+    second = client.post(URL, data)
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert first["Location"] == second["Location"] == "/melden/bedankt/"
+    assert Complaint.objects.count() == 1
+    complaint = Complaint.objects.get()
+    assert str(complaint.submission_token) == token
+    assert client.session[SESSION_KEY]["case_number"] == complaint.case_number
+
+
+def test_a_different_token_is_a_new_complaint(client, office):
+    client.post(URL, {"description": "Eerste.",
+                      "submission_token": "8c1d3c52-6a55-4a6e-9d2b-0f0b1c2d3e4f"})
+    client.post(URL, {"description": "Tweede.",
+                      "submission_token": "11111111-2222-4333-8444-555555555555"})
+
+    assert sorted(Complaint.objects.values_list("case_number", flat=True)) == [
+        f"MDD-{timezone.localdate().year}-0001", f"MDD-{timezone.localdate().year}-0002"]
+
+
+def test_the_confirmation_expires_after_thirty_minutes(client, office):
+    client.post(URL, {"description": "Iets."})
+    session = client.session
+    session[SESSION_KEY] = {**session[SESSION_KEY], "at": session[SESSION_KEY]["at"] - 1801}
+    session.save()
+
+    response = client.get("/melden/bedankt/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/melden/"
+    assert SESSION_KEY not in client.session
+
+
+def test_failed_csrf_check_keeps_the_reporters_text(office):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    response = csrf_client.post(URL, {"description": "Mijn verhaal blijft bewaard."})
+
+    assert response.status_code == 403
+    assert response.templates[0].name == "reports/intake.html"
+    assert parse(response.content).textareas["description"] == "Mijn verhaal blijft bewaard."
+    assert Complaint.objects.count() == 0
+
+
+def test_head_is_allowed(client, office):
+    assert client.head(URL).status_code == 200
