@@ -20,8 +20,8 @@ install: $(VENV)/.installed
 setup-demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
-	$(PY) manage.py seed_demo
 	$(PY) manage.py create_demo_users
+	$(PY) manage.py seed_demo
 
 run: setup-demo
 	@echo "Open http://127.0.0.1:8000/melden/ (public form) and http://127.0.0.1:8000/backoffice/"

@@ -111,11 +111,12 @@ WORDS = ("melding", "incident", "buurt", "werk", "school", "winkel", "opmerking"
 # Database preparation
 # --------------------------------------------------------------------------------------------
 
-def ensure_database(*, allow_any_name: bool) -> str:
+def ensure_database(*, allow_any_name: bool, recreate: bool = False) -> str:
     """Check that the default database is a PostgreSQL benchmark database; create it if missing.
 
     Args:
         allow_any_name: skip the check that the database name contains ``bench``.
+        recreate: drop the database first (for instance after a migration was rewritten).
 
     Returns:
         The database name.
@@ -136,6 +137,10 @@ def ensure_database(*, allow_any_name: bool) -> str:
               "host": db.get("HOST"), "port": db.get("PORT")}
     params = {key: str(value) for key, value in params.items() if value}
     with psycopg.connect(**params, autocommit=True) as admin:
+        if recreate:
+            admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                          .format(pgsql.Identifier(name)))
+            print(f"Dropped database {name}.")
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
@@ -194,8 +199,8 @@ class SyntheticData:
 class ComplaintColumns:
     """Every concrete column of ``Complaint``, with the value a synthetic row gets by default.
 
-    Read from the model, so that columns added later get their model default instead of
-    breaking the ``COPY``.
+    Read from the model and the table, so that columns added later get their model default
+    instead of breaking the ``COPY`` (and fields still waiting for a migration are left out).
     """
 
     names: tuple[str, ...]
@@ -204,8 +209,11 @@ class ComplaintColumns:
 
     @classmethod
     def from_model(cls) -> ComplaintColumns:
-        """The columns of ``Complaint`` as the model defines them now."""
-        fields = Complaint._meta.concrete_fields
+        """The columns of ``Complaint`` that both the model and the database table have."""
+        with connection.cursor() as cursor:
+            in_table = {column.name for column in connection.introspection.get_table_description(
+                cursor, Complaint._meta.db_table)}
+        fields = [f for f in Complaint._meta.concrete_fields if f.column in in_table]
         return cls(names=tuple(f.name for f in fields), columns=tuple(f.column for f in fields),
                    defaults={f.name: f.get_db_prep_save(f.get_default(), connection)
                              for f in fields})
@@ -602,7 +610,7 @@ def measure_size(*, size: int, office: Office, places: Places, repeat: int,
     run_timing = time_calls(full_run, repeat=repeat, before=new_run)
     stored = {s.municipality_id: s.data["tables"]
               for s in AnnualSnapshot.objects.filter(office=office, year=YEAR)}
-    assert form_cells(stored) == job_cells, "execute_statistics_run stored different cells"
+    assert_same_cells(job_cells, form_cells(stored))  # execute_statistics_run stored them
 
     new_run()
     job_queries, job_rows = rows_fetched(job)
@@ -743,7 +751,9 @@ def render_report(results: list[SizeResult], *, repeat: int) -> str:
         "statement's materialized CTE keeps it on one process.",
         "- *Peak*: the peak of Python memory (`tracemalloc`) during one call, above what was "
         "allocated before it (memory inside libpq and the server is not included). "
-        "*Rows fetched*: result rows of all the job's queries.",
+        "*Rows fetched*: result rows of all the job's queries, as the cursor reports them "
+        "after `execute` (rows read through a server-side cursor, `QuerySet.iterator()` on "
+        "PostgreSQL, are not counted).",
         "- The script sets `DEBUG=false` unless set, so Django keeps no query log. Timings on "
         "a shared machine are noisy; compare the ratio rather than the absolute times, and see "
         "the load average above.",
@@ -760,7 +770,8 @@ def render_report(results: list[SizeResult], *, repeat: int) -> str:
         "",
         "`--repeat N` changes the number of timed runs; `--debug` prints every query of the job "
         "with `EXPLAIN (ANALYZE, BUFFERS)`, and the statement's plan; `--no-write` leaves this "
-        "file alone. The script ends with a non-zero exit status if the cells differ.",
+        "file alone; `--recreate` drops and recreates the database (after a migration changed). "
+        "The script ends with a non-zero exit status if the cells differ.",
     ]
     return "\n".join(lines)
 
@@ -793,6 +804,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="print the job's queries with EXPLAIN ANALYZE")
     parser.add_argument("--no-write", action="store_true",
                         help=f"do not update {DOC_PATH.relative_to(ROOT)}")
+    parser.add_argument("--recreate", action="store_true",
+                        help="drop and recreate the benchmark database first")
     parser.add_argument("--allow-any-database", action="store_true",
                         help="run even if the database name does not contain 'bench'")
     return parser.parse_args(argv)
@@ -803,7 +816,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.repeat < 1 or any(size < 1 for size in args.sizes):
         raise SystemExit("--repeat and --sizes must be positive.")
-    name = ensure_database(allow_any_name=args.allow_any_database)
+    name = ensure_database(allow_any_name=args.allow_any_database, recreate=args.recreate)
     office = prepare_schema()
     places = Places.for_office(office)
     print(f"Database {name}; office {office.code} serves {len(places.served)} municipalities.")

@@ -1,8 +1,9 @@
 """Counting the legal annual form (Regeling registratieformulier antidiscriminatievoorzieningen).
 
-The counts are computed in the database with one ``GROUP BY`` query per table. Each query returns
-one row per (residence, incident place, table row) combination, so memory depends on the number of
-distinct combinations, never on the number of complaints.
+The counts are computed in the database with three ``GROUP BY`` queries (tables 1, 3 and 4
+together; grounds; handling). Municipality codes are mapped through mergers and every code the
+office does not serve is folded into NULL, so each query returns at most (served + 1)² rows per
+table row: memory and result size do not grow with the number of complaints.
 """
 
 from __future__ import annotations
@@ -44,16 +45,20 @@ def counted_complaints(*, office: Office, year: int) -> QuerySet[Complaint]:
             .exclude(status=Status.REJECTED))
 
 
-def _effective(field: str, mapping: dict[str, str]) -> Case | F:
-    """An expression giving ``field``'s municipality code after applying mergers."""
-    by_successor: dict[str, list[str]] = defaultdict(list)
+def _served_code(field: str, served: set[str], mapping: dict[str, str]) -> Case:
+    """``field``'s municipality after mergers when the office serves it, else NULL.
+
+    All codes the office does not serve fall into one NULL bucket, so the grouped queries return
+    at most (served + 1)² key pairs per table row, whatever the number of complaints.
+    """
+    into_served: dict[str, list[str]] = defaultdict(list)
     for former, successor in mapping.items():
-        by_successor[successor].append(former)
+        if successor in served:
+            into_served[successor].append(former)
     whens = [When(**{f"{field}__in": sorted(formers)}, then=Value(successor))
-             for successor, formers in sorted(by_successor.items())]
-    if not whens:
-        return F(field)
-    return Case(*whens, default=F(field), output_field=CharField())
+             for successor, formers in sorted(into_served.items())]
+    whens.append(When(**{f"{field}__in": sorted(served)}, then=F(field)))
+    return Case(*whens, default=Value(None), output_field=CharField())
 
 
 def _row_expression(table: str) -> Case | F | Coalesce | Value:
@@ -98,25 +103,36 @@ def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
     relevant = served | {former for former, successor in mapping.items() if successor in served}
     base = counted_complaints(office=office, year=year).filter(
         Q(reporter_residence__in=relevant) | Q(incident_municipality__in=relevant)
-    ).annotate(
-        eff_res=_effective("reporter_residence", mapping),
-        eff_inc=_effective("incident_municipality", mapping),
-    )
+    ).annotate(res=_served_code("reporter_residence", served, mapping),
+               inc=_served_code("incident_municipality", served, mapping))
     forms = {code: empty_form() for code in served}
-    for table in FORM_TABLES:
+
+    def place(residence: str | None, incident: str | None, table: str, row: str,
+              n: int) -> None:
+        if residence is not None:
+            column = "resident_here" if incident == residence else "resident_elsewhere"
+            forms[residence][table][row][column] += n
+        if incident is not None and incident != residence:
+            forms[incident][table][row]["non_resident_here"] += n
+
+    # Tables 1, 3 and 4 have exactly one row per complaint: one pass counts all three.
+    single = (base.annotate(domain=_row_expression("societal_domain"),
+                            nature_row=_row_expression("nature"))
+              .values_list("res", "inc", "domain", "nature_row").annotate(n=Count("pk"))
+              .order_by())
+    for residence, incident, domain, nature, n in single:
+        place(residence, incident, "total", "total", n)
+        place(residence, incident, "societal_domain", domain, n)
+        place(residence, incident, "nature", nature, n)
+    # Grounds and handling: one row per code, so one joined query each.
+    for table in ("ground", "handling"):
         queryset = base.annotate(row=_row_expression(table))
         if table == "handling":
-            # Filter on the annotation so the existing join is reused: filtering on
-            # ``handling__isnull`` would add a second join and count a complaint k*k times.
+            # Filter on the annotation so the existing join is reused (no second join).
             queryset = queryset.filter(row__isnull=False)
-        grouped = queryset.values("eff_res", "eff_inc", "row").annotate(n=Count("pk")).order_by()
-        for item in grouped:
-            residence, incident, row, n = item["eff_res"], item["eff_inc"], item["row"], item["n"]
-            if residence in served:
-                column = "resident_here" if incident == residence else "resident_elsewhere"
-                forms[residence][table][row][column] += n
-            if incident in served and incident != residence:
-                forms[incident][table][row]["non_resident_here"] += n
+        grouped = queryset.values_list("res", "inc", "row").annotate(n=Count("pk")).order_by()
+        for residence, incident, row, n in grouped:
+            place(residence, incident, table, row, n)
     for form in forms.values():
         _complete(form)
     return forms

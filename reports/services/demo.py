@@ -6,10 +6,12 @@ import datetime
 import random
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from reports.models import Complaint, Municipality, Office
-from reports.services.complaints import register_complaint
+from reports.roles import CASEWORKER, COORDINATOR
+from reports.services.complaints import assign_complaint, register_complaint
 from reports.vocabulary import (
     Channel,
     ContactType,
@@ -74,7 +76,8 @@ def seed_demo_year(*, office: Office, year: int = 2020, count: int = 80,
 
     The default, 80 complaints in 2020, matches the number Meldpunt Discriminatie Drenthe
     reported for 2020 (CMO STAMM annual report 2020). Idempotent: if demo complaints for ``year``
-    already exist, nothing is added.
+    already exist, nothing is added. When the demo users exist (``create_demo_users``), the
+    ``coordinator`` assigns the cases that are in progress or closed to the ``caseworker``.
 
     Returns:
         The number of complaints created (0 when the year was already seeded).
@@ -90,6 +93,8 @@ def seed_demo_year(*, office: Office, year: int = 2020, count: int = 80,
     start = datetime.datetime(year, 1, 1, 8, 0, tzinfo=AMSTERDAM)
     moments = sorted(start + datetime.timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
                      for _ in range(count))
+    users = {user.username: user for user in get_user_model().objects.filter(
+        username__in=[COORDINATOR, CASEWORKER])}
     for number, received_at in enumerate(moments, start=1):
         roll = rng.random()
         residence = (_pick(rng, weights) if roll < 0.82 else
@@ -106,7 +111,7 @@ def seed_demo_year(*, office: Office, year: int = 2020, count: int = 80,
                     sorted({Handling.ADVICE_INFORMATION,
                             rng.choice([Handling.MEDIATION, Handling.REFERRAL,
                                         Handling.ASSISTANCE_PROCEDURES])}))
-        register_complaint(
+        complaint = register_complaint(
             office=office, received_at=received_at, channel=_pick(rng, CHANNEL_WEIGHTS),
             contact_type=ContactType.COMPLAINT if rng.random() < 0.6 else ContactType.REPORT,
             status=status,
@@ -120,4 +125,7 @@ def seed_demo_year(*, office: Office, year: int = 2020, count: int = 80,
             nature=_pick(rng, NATURE_WEIGHTS) if classified else "",
             handling=handling if status == Status.CLOSED else [],
         )
+        if status != Status.NEW and len(users) == 2:
+            assign_complaint(complaint=complaint, actor=users[COORDINATOR],
+                             assignee=users[CASEWORKER])
     return count

@@ -28,3 +28,16 @@ def test_seed_demo_year_gives_the_assen_form_shown_in_the_readme(office):
         "resident_here": 5, "resident_elsewhere": 0, "resident_total": 5,
         "non_resident_here": 3, "total": 8,
     }
+
+
+@pytest.mark.django_db
+def test_seed_demo_year_assigns_open_and_closed_cases_to_the_demo_caseworker(office):
+    from reports.services.accounts import create_demo_users
+
+    create_demo_users()
+    seed_demo_year(office=office)
+    assert Complaint.objects.filter(assigned_to__username="caseworker").count() == (
+        Complaint.objects.exclude(status="new").count())
+    assert Complaint.objects.filter(assigned_to__isnull=True).count() == (
+        Complaint.objects.filter(status="new").count())
+    assert Complaint.objects.filter(status="new").count() > 0
