@@ -305,6 +305,8 @@ def change_status(
         if rejection_reason not in RejectionReason.values:
             raise ValidationError(_("Choose why this report is not taken on."),
                                   code="rejection_reason_required")
+        if duplicate_of is not None:
+            duplicate_of = Complaint.objects.filter(pk=duplicate_of.pk).first()
         if duplicate_of is not None and (
                 duplicate_of.pk == locked.pk
                 or not permissions.can_view(user=actor, complaint=duplicate_of)):

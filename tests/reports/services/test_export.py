@@ -1,0 +1,234 @@
+"""The case-list export: neutralising formulas, rows, CSV and XLSX writing, logging."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import translation
+
+from reports.models import AccessLog, Complaint
+from reports.selectors import cases
+from reports.services import export
+from reports.services.complaints import assign_complaint
+from reports.services.teams import create_team
+from tests.factories import ComplaintFactory, UserFactory
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+# --- neutralise ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("=1+1", "'=1+1"),
+    ("+31 6 12345678", "'+31 6 12345678"),
+    ("-5", "'-5"),
+    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("\tcmd", "'\tcmd"),
+    ("\rcmd", "'\rcmd"),
+    ("a=1", "a=1"),
+    ("MDD-2020-0001", "MDD-2020-0001"),
+    ("", ""),
+    (" =1", " =1"),
+    (None, ""),
+])
+def test_neutralise_text(value, expected):
+    assert export.neutralise(value) == expected
+
+
+@pytest.mark.parametrize("number", [0, 42, -5, 10**12])
+def test_neutralise_keeps_integers(number):
+    result = export.neutralise(number)
+
+    assert result == number
+    assert type(result) is int
+
+
+def test_neutralise_turns_booleans_into_text():
+    assert export.neutralise(True) == "True"
+
+
+# --- writers -------------------------------------------------------------------------------------
+
+
+ROWS = [
+    ["text", "number", "formula"],
+    ["=HYPERLINK(\"http://x\")", 42, "+1"],
+    ["-1", -7, "@a"],
+    ["\tx", 0, "\ry"],
+    ["Zoë, \"quoted\"", 3, ""],
+]
+
+
+def test_write_csv_exact_bytes():
+    content = export.write_csv(rows=ROWS)
+
+    assert content.decode("utf-8") == (
+        "\ufefftext,number,formula\r\n"
+        "\"'=HYPERLINK(\"\"http://x\"\")\",42,'+1\r\n"
+        "'-1,-7,'@a\r\n"
+        "'\tx,0,\"'\ry\"\r\n"
+        "\"Zoë, \"\"quoted\"\"\",3,\r\n"
+    )
+
+
+def test_write_csv_parses_back():
+    text = export.write_csv(rows=ROWS).decode("utf-8-sig")
+
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+        ["text", "number", "formula"],
+        ["'=HYPERLINK(\"http://x\")", "42", "'+1"],
+        ["'-1", "-7", "'@a"],
+        ["'\tx", "0", "'\ry"],
+        ["Zoë, \"quoted\"", "3", ""],
+    ]
+
+
+def test_write_xlsx_cells_and_types():
+    workbook = openpyxl.load_workbook(io.BytesIO(export.write_xlsx(rows=ROWS)))
+
+    assert workbook.sheetnames == ["Cases"]
+    sheet = workbook["Cases"]
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["text", "number", "formula"],
+        ["'=HYPERLINK(\"http://x\")", 42, "'+1"],
+        ["'-1", -7, "'@a"],
+        ["'\tx", 0, "'\ny"],  # XML reads a stored CR back as LF; the apostrophe stays first
+        ["Zoë, \"quoted\"", 3, None],
+    ]
+    assert [[cell.data_type for cell in row] for row in sheet.iter_rows(min_row=2, max_row=4)] == [
+        ["s", "n", "s"], ["s", "n", "s"], ["s", "n", "s"]]
+
+
+def test_write_xlsx_drops_control_characters():
+    workbook = openpyxl.load_workbook(io.BytesIO(export.write_xlsx(rows=[["a\x00b\x07c"]])))
+
+    assert [list(row) for row in workbook.active.iter_rows(values_only=True)] == [["abc"]]
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+HEADER = [
+    "Case number", "Received at", "Status", "Channel", "Contact type",
+    "Incident municipality code", "Incident municipality", "Residence municipality code",
+    "Residence municipality", "Grounds", "Societal domain", "Nature", "Handling", "Caseworker",
+    "Team", "Overdue", "External reference",
+]
+CONTACT_HEADER = ["Reporter name", "Reporter e-mail address", "Reporter phone number"]
+
+
+def test_header_in_english():
+    with translation.override("en"):
+        assert export.header(include_contact=False) == HEADER
+        assert export.header(include_contact=True) == HEADER + CONTACT_HEADER
+
+
+@pytest.fixture
+def full_case(office, coordinator, caseworker):
+    complaint = ComplaintFactory(
+        received_at=datetime.datetime(2020, 6, 30, 23, 30, tzinfo=AMSTERDAM),
+        channel="phone", contact_type="complaint", status="in_progress",
+        incident_municipality="GM0106", reporter_residence="GM0114",
+        grounds=["religion", "race"], societal_domain="housing", nature="threat",
+        handling=["referral", "registration"], external_reference="=2+2",
+        reporter_name="@Anna", reporter_email="anna@example.nl", reporter_phone="+31 6 1234",
+    )
+    assign_complaint(complaint=complaint, actor=coordinator, assignee=caseworker)
+    team = create_team(name="Noord")
+    Complaint.objects.filter(pk=complaint.pk).update(team=team)
+    return complaint
+
+
+def _prepared(complaint: Complaint) -> Complaint:
+    return cases.for_export(queryset=cases.case_list(
+        queryset=Complaint.objects.filter(pk=complaint.pk))).get()
+
+
+@pytest.mark.django_db
+def test_case_row_with_and_without_contact(full_case):
+    complaint = _prepared(full_case)
+    expected = [
+        full_case.case_number, "2020-06-30T23:30:00+02:00", "in_progress", "phone", "complaint",
+        "GM0106", "Assen", "GM0114", "Emmen", "race;religion", "housing", "threat",
+        "registration;referral", "caseworker1", "Noord", "yes", "=2+2",
+    ]
+
+    assert export.case_row(complaint=complaint, include_contact=False) == expected
+    assert export.case_row(complaint=complaint, include_contact=True) == expected + [
+        "@Anna", "anna@example.nl", "+31 6 1234"]
+
+
+@pytest.mark.django_db
+def test_case_row_of_a_bare_case(office):
+    complaint = ComplaintFactory(
+        received_at=datetime.datetime(2020, 1, 1, 0, 15, tzinfo=AMSTERDAM), status="closed")
+
+    assert export.case_row(complaint=_prepared(complaint), include_contact=True) == [
+        complaint.case_number, "2020-01-01T00:15:00+01:00", "closed", "online", "report",
+        "", "", "", "", "", "", "", "", "", "", "no", "", "", "", "",
+    ]
+
+
+# --- export_cases --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_export_cases_csv_logs_the_export(full_case, coordinator):
+    queryset = cases.for_export(queryset=cases.case_list(queryset=Complaint.objects.all()))
+
+    with translation.override("en"):
+        exported = export.export_cases(user=coordinator, queryset=queryset, fmt="csv",
+                                       filter_names=["status", "q"])
+
+    assert (exported.content_type, exported.filename, exported.rows) == (
+        "text/csv; charset=utf-8", "cases.csv", 1)
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"), newline="")))
+    assert rows == [
+        HEADER + CONTACT_HEADER,
+        [full_case.case_number, "2020-06-30T23:30:00+02:00", "in_progress", "phone",
+         "complaint", "GM0106", "Assen", "GM0114", "Emmen", "race;religion", "housing",
+         "threat", "registration;referral", "caseworker1", "Noord", "yes", "'=2+2",
+         "'@Anna", "anna@example.nl", "'+31 6 1234"],
+    ]
+    entry = AccessLog.objects.get()
+    assert (entry.user, entry.action, entry.complaint, entry.case_number, entry.detail) == (
+        coordinator, "export", None, "", {"format": "csv", "rows": 1,
+                                          "filters": ["status", "q"]})
+
+
+@pytest.mark.django_db
+def test_export_cases_xlsx_without_contact_permission(full_case, reference_data):
+    reader = UserFactory(username="reader")
+    reader.user_permissions.add(Permission.objects.get(
+        content_type__app_label="reports", codename="export_complaints"))
+    queryset = cases.for_export(queryset=cases.case_list(queryset=Complaint.objects.all()))
+
+    with translation.override("en"):
+        exported = export.export_cases(user=reader, queryset=queryset, fmt="xlsx",
+                                       filter_names=[])
+
+    assert (exported.content_type, exported.filename, exported.rows) == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "cases.xlsx", 1)
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.content))["Cases"]
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        HEADER,
+        [full_case.case_number, "2020-06-30T23:30:00+02:00", "in_progress", "phone",
+         "complaint", "GM0106", "Assen", "GM0114", "Emmen", "race;religion", "housing",
+         "threat", "registration;referral", "caseworker1", "Noord", "yes", "'=2+2"],
+    ]
+    assert AccessLog.objects.get().detail == {"format": "xlsx", "rows": 1, "filters": []}
+
+
+@pytest.mark.django_db
+def test_export_cases_refuses_an_unknown_format(coordinator):
+    with pytest.raises(ValueError, match="Unsupported export format: 'pdf'"):
+        export.export_cases(user=coordinator, queryset=Complaint.objects.none(), fmt="pdf",
+                            filter_names=[])
+    assert AccessLog.objects.count() == 0
