@@ -1,38 +1,111 @@
-"""Filters for the back-office case list (django-filter)."""
+"""Filters for the back-office case list, its export and the access log (django-filter).
+
+The filters only narrow the queryset they are given; what a user may see is decided before, by
+``reports.selectors.permissions.visible_complaints``.
+"""
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from reports.forms import current_municipalities
-from reports.models import Complaint
+from reports.models import AccessLog, Complaint, Team
+from reports.selectors import cases
 from reports.selectors.permissions import assignable_users
-from reports.vocabulary import Status
+from reports.vocabulary import Channel, Ground, SocietalDomain, Status
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    """Status, municipality (of residence or of the incident) and assignee."""
+    """Search, status, caseworker, team, municipality (of residence or of the incident), ground,
+    societal domain, channel, received-date range and overdue.
 
+    Query parameters: ``q``, ``status``, ``assignee`` (a user id or ``null`` for unassigned),
+    ``team``, ``municipality`` (CBS code), ``ground``, ``societal_domain``, ``channel``,
+    ``received_after`` and ``received_before`` (inclusive ``YYYY-MM-DD`` dates in
+    Europe/Amsterdam) and ``overdue`` (``true`` or ``false``).
+    """
+
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
-    municipality = django_filters.ModelChoiceFilter(
-        label=_("Municipality"), queryset=current_municipalities(),
-        method="filter_municipality",
-    )
     assignee = django_filters.ModelChoiceFilter(
         label=_("Caseworker"), field_name="assigned_to", queryset=None,
         null_label=_("Unassigned"),
     )
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    municipality = django_filters.ModelChoiceFilter(
+        label=_("Municipality"), queryset=current_municipalities(),
+        method="filter_municipality",
+    )
+    ground = django_filters.ChoiceFilter(label=_("Ground"), choices=Ground.choices,
+                                         method="filter_ground")
+    societal_domain = django_filters.ChoiceFilter(label=_("Societal domain"),
+                                                  choices=SocietalDomain.choices)
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    received_after = django_filters.DateFilter(label=_("Received from"),
+                                               method="filter_received_after")
+    received_before = django_filters.DateFilter(label=_("Received until"),
+                                                method="filter_received_before")
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
 
     class Meta:
         model = Complaint
-        fields = ["status", "municipality", "assignee"]
+        fields = ["q", "status", "assignee", "team", "municipality", "ground",
+                  "societal_domain", "channel", "received_after", "received_before", "overdue"]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.filters["assignee"].queryset = assignable_users()
 
+    def active_filter_names(self) -> list[str]:
+        """Names of the filters given a non-blank value in the bound data, in declaration order.
+
+        Names only, never values: this goes into the access log.
+        """
+        data = self.data or {}
+        return [name for name in self.filters if str(data.get(name) or "").strip()]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Full-text search; see ``reports.selectors.cases.search_cases``."""
+        return cases.search_cases(queryset=queryset, text=value)
+
     def filter_municipality(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
         """Cases where the reporter lives in, or the incident happened in, the municipality."""
         return queryset.filter(Q(reporter_residence=value) | Q(incident_municipality=value))
+
+    def filter_ground(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Cases with this ground among their grounds."""
+        return cases.filter_ground(queryset=queryset, code=value)
+
+    def filter_received_after(self, queryset: QuerySet, name: str,
+                              value: datetime.date) -> QuerySet:
+        """Cases received on or after this date (Europe/Amsterdam)."""
+        return cases.filter_received(queryset=queryset, after=value)
+
+    def filter_received_before(self, queryset: QuerySet, name: str,
+                               value: datetime.date) -> QuerySet:
+        """Cases received on or before this date (Europe/Amsterdam)."""
+        return cases.filter_received(queryset=queryset, before=value)
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        """Only overdue cases (``true``) or only cases that are not overdue (``false``)."""
+        return cases.filter_overdue(queryset=queryset, overdue=value)
+
+
+class AccessLogFilter(django_filters.FilterSet):
+    """The access log by user (``user``: a user id) and by case (``case``: a case number)."""
+
+    user = django_filters.ModelChoiceFilter(label=_("User"), queryset=None)
+    case = django_filters.CharFilter(label=_("Case number"), field_name="case_number")
+
+    class Meta:
+        model = AccessLog
+        fields = ["user", "case"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["user"].queryset = get_user_model().objects.order_by("username")

@@ -1,0 +1,248 @@
+"""Reads for the back-office case list, its export, the coordinator dashboard and the access log.
+
+Every function takes a queryset of complaints the caller already restricted to what the user may
+see (``reports.selectors.permissions.visible_complaints``) and never widens it.
+
+Calendar things (today, the received-date range, deadlines) are Europe/Amsterdam dates.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from reports.models import AccessLog, Complaint, ComplaintGround
+from reports.selectors.permissions import assignable_users
+from reports.vocabulary import FINAL_STATUSES, Status
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+#: ``?sort=`` column key -> the field it orders by. ``id`` is always added as a tie-breaker.
+SORT_FIELDS: dict[str, str] = {
+    "case_number": "case_number",
+    "received_at": "received_at",
+    "status": "status",
+    "incident_municipality": "incident_municipality__name",
+    "assignee": "assigned_to__username",
+    "first_response_due": "first_response_due",
+    "channel": "channel",
+}
+#: The list's order when no (valid) ``sort`` is given: newest first.
+DEFAULT_SORT = "-received_at"
+
+
+def local_today() -> datetime.date:
+    """Today's calendar date in Europe/Amsterdam."""
+    return timezone.localdate(timezone=AMSTERDAM)
+
+
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of ``day`` in Europe/Amsterdam (timezone-aware)."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=AMSTERDAM)
+
+
+def overdue_condition(*, today: datetime.date | None = None) -> Q:
+    """The condition for an overdue case.
+
+    A case is overdue when it has had no first response (``first_response_at`` is null), its
+    ``first_response_due`` date lies before ``today`` and its status is not final
+    (``FINAL_STATUSES``).
+
+    Args:
+        today: the reference date in Europe/Amsterdam; defaults to ``local_today()``.
+    """
+    today = today or local_today()
+    return (Q(first_response_at__isnull=True, first_response_due__lt=today)
+            & ~Q(status__in=FINAL_STATUSES))
+
+
+def with_overdue(*, queryset: QuerySet[Complaint],
+                 today: datetime.date | None = None) -> QuerySet[Complaint]:
+    """``queryset`` with a boolean ``is_overdue`` annotation computed in the database.
+
+    Args:
+        today: see ``overdue_condition``.
+    """
+    # Case/When rather than the bare condition: a null deadline must give False, not NULL.
+    return queryset.annotate(is_overdue=Case(
+        When(overdue_condition(today=today), then=Value(True)),
+        default=Value(False), output_field=BooleanField()))
+
+
+def filter_overdue(*, queryset: QuerySet[Complaint], overdue: bool,
+                   today: datetime.date | None = None) -> QuerySet[Complaint]:
+    """Only the overdue cases of ``queryset`` (``overdue=True``) or only the others (``False``).
+
+    Uses the ``is_overdue`` annotation, adding it (``with_overdue``) when it is missing.
+    """
+    if "is_overdue" not in queryset.query.annotations:
+        queryset = with_overdue(queryset=queryset, today=today)
+    return queryset.filter(is_overdue=overdue)
+
+
+def case_list(*, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """``queryset`` prepared for the case list: the related rows it shows joined in, and
+    ``is_overdue`` annotated. Adds no rows and no query per row."""
+    return with_overdue(queryset=queryset.select_related(
+        "assigned_to", "incident_municipality", "reporter_residence"))
+
+
+def for_export(*, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """``queryset`` (already through ``case_list``) with everything the export writes loaded:
+    team joined in, grounds and handling prefetched (two queries per chunk of cases)."""
+    return queryset.select_related("team").prefetch_related("grounds", "handling")
+
+
+def search_cases(*, queryset: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
+    """Cases matching the search ``text`` on case number, external reference or description.
+
+    On PostgreSQL: Dutch full-text search (``websearch`` syntax) over the three fields, OR-ed with
+    case-insensitive containment in the case number or external reference (so partial numbers such
+    as ``2020-004`` match). Elsewhere (SQLite): case-insensitive containment in any of the three.
+    Blank ``text`` leaves ``queryset`` unchanged.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    contains = Q(case_number__icontains=text) | Q(external_reference__icontains=text)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector("case_number", "external_reference", "description",
+                              config="dutch")
+        query = SearchQuery(text, config="dutch", search_type="websearch")
+        return queryset.alias(search_document=vector).filter(
+            Q(search_document=query) | contains)
+    return queryset.filter(contains | Q(description__icontains=text))
+
+
+def filter_ground(*, queryset: QuerySet[Complaint], code: str) -> QuerySet[Complaint]:
+    """Cases that have the ground ``code`` (a ``Ground`` code) among their grounds."""
+    return queryset.filter(Exists(ComplaintGround.objects.filter(
+        complaint=OuterRef("pk"), code=code)))
+
+
+def filter_received(*, queryset: QuerySet[Complaint], after: datetime.date | None = None,
+                    before: datetime.date | None = None) -> QuerySet[Complaint]:
+    """Cases received on or after ``after`` and on or before ``before``.
+
+    Both are inclusive calendar dates in Europe/Amsterdam: ``before=2020-06-30`` keeps a case
+    received at 23:59 local time on 30 June and drops one at 00:30 on 1 July.
+    """
+    if after is not None:
+        queryset = queryset.filter(received_at__gte=start_of_day(after))
+    if before is not None:
+        queryset = queryset.filter(
+            received_at__lt=start_of_day(before + datetime.timedelta(days=1)))
+    return queryset
+
+
+def parse_sort(value: str | None) -> str:
+    """The valid sort key for the ``?sort=`` parameter ``value``.
+
+    Returns ``value`` when it is a column of ``SORT_FIELDS``, optionally prefixed with ``-``
+    (descending); otherwise ``DEFAULT_SORT``.
+    """
+    if value and value.removeprefix("-") in SORT_FIELDS:
+        return value
+    return DEFAULT_SORT
+
+
+def sort_cases(*, queryset: QuerySet[Complaint], sort: str) -> QuerySet[Complaint]:
+    """``queryset`` ordered by the sort key ``sort`` (see ``parse_sort``), ``id`` breaking ties
+    in the same direction, so the order is total and pages never repeat or skip a case.
+
+    Empty values (no municipality, no caseworker, no deadline) come last in ascending order and
+    first in descending order, on every database.
+
+    Raises:
+        KeyError: ``sort`` is not a known column (pass it through ``parse_sort`` first).
+    """
+    descending = sort.startswith("-")
+    field = F(SORT_FIELDS[sort.removeprefix("-")])
+    if descending:
+        return queryset.order_by(field.desc(nulls_first=True), F("id").desc())
+    return queryset.order_by(field.asc(nulls_last=True), F("id").asc())
+
+
+@dataclass(frozen=True)
+class CaseworkerLoad:
+    """Open and overdue cases of one caseworker; ``user_id`` ``None`` is the unassigned queue."""
+
+    user_id: int | None
+    username: str
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The coordinator dashboard's numbers.
+
+    ``per_status`` holds every ``Status`` in vocabulary order (zeros included);
+    ``per_caseworker`` the caseworkers by username, then the unassigned queue.
+    """
+
+    per_status: list[tuple[str, str, int]]
+    per_caseworker: list[CaseworkerLoad]
+    open_total: int
+    overdue_total: int
+
+
+def dashboard(*, queryset: QuerySet[Complaint],
+              today: datetime.date | None = None) -> Dashboard:
+    """Counts for the coordinator dashboard over ``queryset``, in three aggregate queries.
+
+    Per status: every status with its number of cases. Per caseworker: open cases (status not in
+    ``FINAL_STATUSES``) and overdue cases per assignee, listing every user who may handle cases
+    (zeros included), anyone else who still holds open cases, and the unassigned queue.
+
+    Args:
+        today: see ``overdue_condition``.
+    """
+    status_counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
+    per_status = [(value, str(label), status_counts.get(value, 0))
+                  for value, label in Status.choices]
+
+    open_cases = with_overdue(queryset=queryset, today=today).exclude(status__in=FINAL_STATUSES)
+    grouped = (open_cases.order_by()
+               .values("assigned_to", "assigned_to__username")
+               .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True))))
+    loads: dict[int | None, CaseworkerLoad] = {
+        user.pk: CaseworkerLoad(user_id=user.pk, username=user.get_username(), open=0, overdue=0)
+        for user in assignable_users()
+    }
+    loads[None] = CaseworkerLoad(user_id=None, username="", open=0, overdue=0)
+    for row in grouped:
+        loads[row["assigned_to"]] = CaseworkerLoad(
+            user_id=row["assigned_to"], username=row["assigned_to__username"] or "",
+            open=row["open"], overdue=row["overdue"])
+    per_caseworker = sorted(loads.values(),
+                            key=lambda load: (load.user_id is None, load.username, load.user_id))
+    return Dashboard(
+        per_status=per_status, per_caseworker=per_caseworker,
+        open_total=sum(load.open for load in per_caseworker),
+        overdue_total=sum(load.overdue for load in per_caseworker),
+    )
+
+
+def access_log_entries() -> QuerySet[AccessLog]:
+    """Every access-log entry, newest first, with the user joined in (filter with
+    ``reports.filters.AccessLogFilter``)."""
+    return AccessLog.objects.select_related("user").order_by("-at", "-id")

@@ -1,0 +1,319 @@
+"""The back-office case list: every filter, search, sorting, pagination, overdue flags and the
+number of queries per page."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from reports.models import Complaint
+from reports.services.complaints import assign_complaint, share_with_team
+from reports.services.teams import create_team
+from tests.factories import ComplaintFactory
+from tests.reports.views.helpers import by_testid, parse
+
+pytestmark = pytest.mark.django_db
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+LIST_URL = "/backoffice/"
+
+
+def local(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=AMSTERDAM)
+
+
+def listed(response) -> list[str]:
+    assert response.status_code == 200
+    return [complaint.case_number for complaint in response.context["page"].object_list]
+
+
+@pytest.fixture
+def filtering(office, coordinator, caseworker):
+    """Five cases spread over every filter. Default order: c4, c3, c2, c1, c5."""
+    c5 = ComplaintFactory(received_at=local(2020, 5, 31, 23, 30), channel="letter",
+                          description="Brief over een weigering.")
+    c1 = ComplaintFactory(received_at=local(2020, 6, 1, 0, 30), incident_municipality="GM0106",
+                          grounds=["race"], societal_domain="housing", channel="online",
+                          external_reference="EXT-77",
+                          description="Geweigerd bij de fietsenwinkel vanwege afkomst.")
+    c2 = ComplaintFactory(received_at=local(2020, 6, 30, 23, 59), status="closed",
+                          reporter_residence="GM0106", incident_municipality="GM0114",
+                          grounds=["race", "religion"], societal_domain="labour_market",
+                          channel="phone", description="Sollicitatie afgewezen.")
+    c3 = ComplaintFactory(received_at=local(2020, 7, 1, 0, 30), status="in_progress",
+                          incident_municipality="GM0114", grounds=["age"],
+                          societal_domain="housing", channel="email",
+                          description="Opmerking over de leeftijd van de huurder.")
+    c4 = ComplaintFactory(received_at=timezone.now(), reporter_residence="GM0118",
+                          channel="online", description="Nieuw bericht.")
+    assign_complaint(complaint=c2, actor=coordinator, assignee=caseworker)
+    assign_complaint(complaint=c3, actor=coordinator, assignee=caseworker)
+    team = create_team(name="Noord")
+    share_with_team(complaint=Complaint.objects.get(pk=c2.pk), actor=coordinator, team=team)
+    Complaint.objects.filter(pk=c5.pk).update(first_response_at=local(2020, 6, 2))
+    return SimpleNamespace(c1=c1, c2=c2, c3=c3, c4=c4, c5=c5, team=team)
+
+
+FILTER_CASES = [
+    ({}, ["c4", "c3", "c2", "c1", "c5"]),
+    ({"status": "new"}, ["c4", "c1", "c5"]),
+    ({"status": "closed"}, ["c2"]),
+    ({"assignee": "null"}, ["c4", "c1", "c5"]),
+    ({"municipality": "GM0106"}, ["c2", "c1"]),
+    ({"municipality": "GM0114"}, ["c3", "c2"]),
+    ({"municipality": "GM0118"}, ["c4"]),
+    ({"municipality": "GM1701"}, []),
+    ({"ground": "race"}, ["c2", "c1"]),
+    ({"ground": "religion"}, ["c2"]),
+    ({"ground": "age"}, ["c3"]),
+    ({"ground": "gender"}, []),
+    ({"societal_domain": "housing"}, ["c3", "c1"]),
+    ({"societal_domain": "labour_market"}, ["c2"]),
+    ({"channel": "online"}, ["c4", "c1"]),
+    ({"channel": "letter"}, ["c5"]),
+    ({"received_after": "2020-06-01", "received_before": "2020-06-30"}, ["c2", "c1"]),
+    ({"received_after": "2020-07-01"}, ["c4", "c3"]),
+    ({"received_before": "2020-05-31"}, ["c5"]),
+    ({"received_after": "2020-06-01", "received_before": "2020-06-01"}, ["c1"]),
+    ({"overdue": "true"}, ["c3", "c1"]),
+    ({"overdue": "false"}, ["c4", "c2", "c5"]),
+    ({"q": "EXT-77"}, ["c1"]),
+    ({"q": "fietsenwinkel"}, ["c1"]),
+    ({"q": "MDD-2020-0003"}, ["c2"]),
+    ({"q": "sollicitatie"}, ["c2"]),
+    ({"q": "nergens"}, []),
+    ({"ground": "race", "status": "closed"}, ["c2"]),
+    ({"societal_domain": "housing", "overdue": "true", "q": "huurder"}, ["c3"]),
+    ({"q": "", "status": "", "assignee": "", "team": "", "municipality": "", "ground": "",
+      "societal_domain": "", "channel": "", "received_after": "", "received_before": "",
+      "overdue": ""}, ["c4", "c3", "c2", "c1", "c5"]),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), FILTER_CASES)
+def test_list_filters(login_as, coordinator, filtering, query, expected):
+    response = login_as(coordinator).get(LIST_URL, query)
+
+    assert listed(response) == [getattr(filtering, name).case_number for name in expected]
+    assert response.context["page"].paginator.count == len(expected)
+    assert response.context["filter"].form.errors == {}
+
+
+def test_list_filter_by_assignee_and_team(login_as, coordinator, caseworker, filtering):
+    client = login_as(coordinator)
+
+    assert listed(client.get(LIST_URL, {"assignee": caseworker.pk})) == [
+        filtering.c3.case_number, filtering.c2.case_number]
+    assert listed(client.get(LIST_URL, {"team": filtering.team.pk})) == [
+        filtering.c2.case_number]
+    assert listed(client.get(LIST_URL, {"team": filtering.team.pk, "status": "new"})) == []
+
+
+def test_list_filter_errors(login_as, coordinator, filtering):
+    response = login_as(coordinator).get(LIST_URL, {
+        "received_after": "1-7-2020x", "ground": "bogus", "channel": "fax",
+        "societal_domain": "moon", "team": "999", "overdue": "maybe"})
+
+    errors = response.context["filter"].form.errors.as_data()
+    assert {name: [e.code for e in errs] for name, errs in errors.items()} == {
+        "received_after": ["invalid"], "ground": ["invalid_choice"],
+        "channel": ["invalid_choice"], "societal_domain": ["invalid_choice"],
+        "team": ["invalid_choice"]}
+    # Invalid filters are left out; "maybe" is no choice of the yes/no field, so no filter.
+    assert response.context["page"].paginator.count == 5
+
+
+def test_list_filters_never_widen_what_a_caseworker_sees(login_as, caseworker,
+                                                          other_caseworker, coordinator,
+                                                          filtering):
+    assign_complaint(complaint=Complaint.objects.get(pk=filtering.c1.pk), actor=coordinator,
+                     assignee=other_caseworker)
+    client = login_as(caseworker)
+
+    assert listed(client.get(LIST_URL)) == [filtering.c4.case_number, filtering.c3.case_number,
+                                            filtering.c2.case_number, filtering.c5.case_number]
+    assert listed(client.get(LIST_URL, {"q": "fietsenwinkel"})) == []
+    assert listed(client.get(LIST_URL, {"overdue": "true"})) == [filtering.c3.case_number]
+    assert listed(client.get(LIST_URL, {"assignee": other_caseworker.pk})) == []
+
+
+def test_list_flags_overdue_cases(login_as, coordinator, filtering):
+    response = login_as(coordinator).get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert [complaint.is_overdue for complaint in response.context["page"].object_list] == [
+        False, True, False, True, False]
+    rows = by_testid(response.content, "case-row")
+    assert ["Overdue" in row for row in rows] == [
+        False, True, False, True, False]
+    assert len(by_testid(response.content, "overdue")) == 2
+
+
+# --- Sorting -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sortable(office, coordinator, caseworker, other_caseworker):
+    a = ComplaintFactory(received_at=local(2020, 6, 1), status="new",
+                         incident_municipality="GM0106", channel="online")
+    b = ComplaintFactory(received_at=local(2020, 6, 1), status="closed", channel="phone")
+    c = ComplaintFactory(received_at=local(2020, 6, 3), status="in_progress",
+                         incident_municipality="GM0114", channel="email")
+    d = ComplaintFactory(received_at=local(2020, 6, 2), status="new",
+                         incident_municipality="GM0106", channel="phone")
+    assign_complaint(complaint=a, actor=coordinator, assignee=other_caseworker)
+    assign_complaint(complaint=c, actor=coordinator, assignee=caseworker)
+    assign_complaint(complaint=d, actor=coordinator, assignee=caseworker)
+    Complaint.objects.filter(pk__in=[a.pk, b.pk]).update(
+        first_response_due=datetime.date(2020, 6, 8))
+    Complaint.objects.filter(pk=c.pk).update(first_response_due=None)
+    Complaint.objects.filter(pk=d.pk).update(first_response_due=datetime.date(2020, 6, 5))
+    return {"A": a, "B": b, "C": c, "D": d}
+
+
+ASCENDING = {
+    "case_number": "ABCD",
+    "received_at": "ABDC",
+    "status": "BCAD",
+    "incident_municipality": "ADCB",
+    "assignee": "CDAB",
+    "first_response_due": "DABC",
+    "channel": "CABD",
+}
+
+
+@pytest.mark.parametrize("column", list(ASCENDING))
+def test_list_sorts_by_every_column_both_ways(login_as, coordinator, sortable, column):
+    client = login_as(coordinator)
+    order = [sortable[letter].case_number for letter in ASCENDING[column]]
+
+    assert listed(client.get(LIST_URL, {"sort": column})) == order
+    assert listed(client.get(LIST_URL, {"sort": f"-{column}"})) == order[::-1]
+
+
+@pytest.mark.parametrize("sort", [None, "", "bogus", "description", "-id"])
+def test_list_default_and_unknown_sort_is_newest_first(login_as, coordinator, sortable, sort):
+    response = login_as(coordinator).get(LIST_URL, {"sort": sort} if sort is not None else {})
+
+    assert listed(response) == [sortable[letter].case_number for letter in "CDBA"]
+    assert response.context["sort"] == "-received_at"
+
+
+def _sort_links(response) -> dict[str, dict[str, list[str]]]:
+    links = [attrs["href"] for tag, attrs in parse(response.content).tags
+             if tag == "a" and "sort-link" in (attrs.get("class") or "")]
+    return {parse_qs(urlsplit(href).query)["sort"][0].removeprefix("-"):
+            parse_qs(urlsplit(href).query) for href in links}
+
+
+def test_sort_headers_toggle_and_keep_the_filters(login_as, coordinator, sortable):
+    client = login_as(coordinator)
+
+    response = client.get(LIST_URL, {"status": "new", "page": "1"})
+    hrefs = [attrs["href"] for tag, attrs in parse(response.content).tags
+             if tag == "a" and "sort-link" in (attrs.get("class") or "")]
+    assert hrefs == [
+        "?status=new&sort=case_number", "?status=new&sort=received_at",
+        "?status=new&sort=status",
+        "?status=new&sort=incident_municipality", "?status=new&sort=assignee",
+        "?status=new&sort=first_response_due", "?status=new&sort=channel"]
+    assert [header["direction"] for header in response.context["headers"]] == [
+        "", "descending", "", "", "", "", ""]
+
+    response = client.get(LIST_URL, {"status": "new", "sort": "channel"})
+    links = _sort_links(response)
+    assert links["channel"] == {"status": ["new"], "sort": ["-channel"]}
+    assert links["status"] == {"status": ["new"], "sort": ["status"]}
+    assert [header["direction"] for header in response.context["headers"]] == [
+        "", "", "", "", "", "", "ascending"]
+    assert listed(response) == [sortable["A"].case_number, sortable["D"].case_number]
+    form_names = [form["names"] for form in parse(response.content).forms
+                  if form["attrs"].get("method") == "get"][0]
+    assert "sort" in form_names
+
+    response = client.get(LIST_URL, {"sort": "-channel"})
+    assert _sort_links(response)["channel"] == {"sort": ["channel"]}
+    assert response.context["headers"][6]["direction"] == "descending"
+
+
+def test_pagination_keeps_filters_and_sort(login_as, coordinator, sortable, settings):
+    settings.BACKOFFICE_PAGE_SIZE = 1
+    client = login_as(coordinator)
+
+    response = client.get(LIST_URL, {"status": "new", "sort": "-channel", "page": 1})
+    assert listed(response) == [sortable["D"].case_number]
+    assert response.context["query"] == "status=new&sort=-channel"
+    links = [attrs["href"] for tag, attrs in parse(response.content).tags
+             if tag == "a" and "page-link" in (attrs.get("class") or "")]
+    assert links == ["?status=new&sort=-channel&page=2"]
+    assert listed(client.get(LIST_URL, {"status": "new", "sort": "-channel", "page": 2})) == [
+        sortable["A"].case_number]
+
+
+@pytest.fixture
+def thirty(office, coordinator, caseworker, other_caseworker):
+    """30 cases with many ties: three moments, two statuses, three channels, three assignees."""
+    made = []
+    channels = ["online", "phone", "email"]
+    for index in range(30):
+        complaint = ComplaintFactory(
+            received_at=local(2020, 6, 1 + index % 3), channel=channels[index % 3],
+            status="new" if index % 2 else "in_progress",
+            incident_municipality=["GM0106", "GM0114", None][index % 3],
+            grounds=["race"] if index % 4 else ["age"], societal_domain="housing")
+        assignee = [None, caseworker, other_caseworker][index % 3]
+        if assignee is not None:
+            assign_complaint(complaint=complaint, actor=coordinator, assignee=assignee)
+        made.append(complaint)
+    return made
+
+
+def test_pages_never_repeat_or_skip_a_case(login_as, coordinator, thirty, settings):
+    settings.BACKOFFICE_PAGE_SIZE = 4
+    client = login_as(coordinator)
+    everything = sorted(complaint.case_number for complaint in thirty)
+
+    for column in ASCENDING:
+        for sort in (column, f"-{column}"):
+            seen = []
+            for number in range(1, 9):
+                seen += listed(client.get(LIST_URL, {"sort": sort, "page": number}))
+            full = listed(client.get(LIST_URL, {"sort": sort, "page": 1}))[:4]
+            assert (sort, len(seen)) == (sort, 30)
+            assert (sort, sorted(seen)) == (sort, everything)
+            assert seen[:4] == full
+
+
+def _queries(client, query: dict) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST_URL, query)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "caseworker"])
+@pytest.mark.parametrize("query", [
+    {},
+    {"sort": "assignee"},
+    {"q": "incident", "ground": "race", "overdue": "true", "sort": "-incident_municipality"},
+])
+def test_query_count_does_not_depend_on_page_size(request, login_as, thirty, settings, role,
+                                                  query):
+    client = login_as(request.getfixturevalue(role))
+    _queries(client, query)  # warm up caches that do not depend on the data
+
+    settings.BACKOFFICE_PAGE_SIZE = 2
+    small = _queries(client, query)
+    assert len(client.get(LIST_URL, query).context["page"].object_list) == 2
+
+    settings.BACKOFFICE_PAGE_SIZE = 20
+    large = _queries(client, query)
+    assert len(client.get(LIST_URL, query).context["page"].object_list) > 2
+
+    assert large == small

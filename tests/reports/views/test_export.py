@@ -1,0 +1,235 @@
+"""Exporting the filtered case list as CSV and XLSX: authorisation, content, visibility, log."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Permission
+
+from reports.models import AccessLog
+from reports.services.complaints import assign_complaint
+from tests.factories import ComplaintFactory, UserFactory
+from tests.reports.views.helpers import parse
+
+pytestmark = pytest.mark.django_db
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+CSV_URL = "/backoffice/export.csv"
+XLSX_URL = "/backoffice/export.xlsx"
+HEADER = [
+    "Case number", "Received at", "Status", "Channel", "Contact type",
+    "Incident municipality code", "Incident municipality", "Residence municipality code",
+    "Residence municipality", "Grounds", "Societal domain", "Nature", "Handling", "Caseworker",
+    "Team", "Overdue", "External reference",
+]
+CONTACT = ["Reporter name", "Reporter e-mail address", "Reporter phone number"]
+
+
+def local(day: int, hour: int = 12) -> datetime.datetime:
+    return datetime.datetime(2020, 6, day, hour, 0, tzinfo=AMSTERDAM)
+
+
+def permission(codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label="reports", codename=codename)
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+
+
+def xlsx_rows(response) -> list[list[object]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["Cases"]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.fixture
+def exportable(office, coordinator, caseworker, other_caseworker):
+    """Three cases: one unassigned with formula-like values, one for each caseworker."""
+    queue = ComplaintFactory(
+        received_at=local(1, hour=0), channel="phone", contact_type="complaint",
+        incident_municipality="GM0106", reporter_residence="GM0114",
+        grounds=["religion", "race"], societal_domain="housing", nature="threat",
+        handling=["registration"], external_reference="=1+1", reporter_name="@Anna",
+        reporter_email="anna@example.nl", reporter_phone="+31 6 1234",
+        description="Geheime omschrijving die nooit in een export hoort.")
+    own = ComplaintFactory(received_at=local(2), status="closed", grounds=["age"],
+                           external_reference="12345")
+    others = ComplaintFactory(received_at=local(3), channel="email")
+    assign_complaint(complaint=own, actor=coordinator, assignee=caseworker)
+    assign_complaint(complaint=others, actor=coordinator, assignee=other_caseworker)
+    return {"queue": queue, "own": own, "others": others}
+
+
+def _expected(exportable, contact: bool) -> dict[str, list[object]]:
+    rows = {
+        "queue": [exportable["queue"].case_number, "2020-06-01T00:00:00+02:00", "new", "phone",
+                  "complaint", "GM0106", "Assen", "GM0114", "Emmen", "race;religion",
+                  "housing", "threat", "registration", "", "", "yes", "'=1+1"],
+        "own": [exportable["own"].case_number, "2020-06-02T12:00:00+02:00", "closed",
+                "online", "report", "", "", "", "", "age", "", "", "", "caseworker1", "", "no",
+                "12345"],
+        "others": [exportable["others"].case_number, "2020-06-03T12:00:00+02:00", "new",
+                   "email", "report", "", "", "", "", "", "", "", "", "caseworker2", "", "yes",
+                   ""],
+    }
+    if contact:
+        rows["queue"] += ["'@Anna", "anna@example.nl", "'+31 6 1234"]
+        rows["own"] += ["", "", ""]
+        rows["others"] += ["", "", ""]
+    return rows
+
+
+# --- Authorisation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [CSV_URL, XLSX_URL])
+def test_anonymous_is_sent_to_login(client, exportable, url):
+    response = client.get(url, {"status": "new"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/backoffice/login/?next={quote(url + '?status=new')}"
+    assert AccessLog.objects.count() == 0
+
+
+@pytest.mark.parametrize("user", ["plain_user", "caseworker"])
+@pytest.mark.parametrize("url", [CSV_URL, XLSX_URL])
+def test_without_the_permission_is_forbidden(request, login_as, exportable, url, user):
+    response = login_as(request.getfixturevalue(user)).get(url)
+
+    assert response.status_code == 403
+    assert AccessLog.objects.count() == 0
+
+
+def test_post_is_not_allowed(login_as, coordinator, exportable):
+    assert login_as(coordinator).post(CSV_URL).status_code == 405
+    assert AccessLog.objects.count() == 0
+
+
+def test_list_links_to_the_export_only_with_the_permission(login_as, coordinator, caseworker,
+                                                           exportable):
+    def export_links(client, query):
+        response = client.get("/backoffice/", query)
+        return [attrs["href"] for tag, attrs in parse(response.content).tags
+                if tag == "a" and "export-link" in (attrs.get("class") or "")]
+
+    assert export_links(login_as(coordinator), {"status": "new", "sort": "channel",
+                                                 "page": "1"}) == [
+        f"{CSV_URL}?status=new&sort=channel", f"{XLSX_URL}?status=new&sort=channel"]
+    assert export_links(login_as(coordinator), {}) == [CSV_URL, XLSX_URL]
+    assert export_links(login_as(caseworker), {}) == []
+
+
+# --- Content -------------------------------------------------------------------------------------
+
+
+def test_csv_export_of_every_case(login_as, coordinator, exportable):
+    response = login_as(coordinator).get(CSV_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="cases.csv"'
+    assert "no-store" in response["Cache-Control"]
+    expected = _expected(exportable, contact=True)
+    assert csv_rows(response) == [HEADER + CONTACT, expected["others"], expected["own"],
+                                  expected["queue"]]
+    assert b"Geheime omschrijving" not in response.content
+    # The external reference 12345 is text, written as plain unquoted digits.
+    assert f"{exportable['own'].case_number},2020-06-02T12:00:00+02:00,".encode() in (
+        response.content)
+    assert b",no,12345,,,\r\n" in response.content
+
+
+def test_xlsx_export_of_every_case(login_as, coordinator, exportable):
+    response = login_as(coordinator).get(XLSX_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert response["Content-Disposition"] == 'attachment; filename="cases.xlsx"'
+    expected = {key: [value if value != "" else None for value in row]
+                for key, row in _expected(exportable, contact=True).items()}
+    assert xlsx_rows(response) == [HEADER + CONTACT, expected["others"], expected["own"],
+                                   expected["queue"]]
+
+
+def test_export_applies_filters_search_and_sort(login_as, coordinator, exportable):
+    client = login_as(coordinator)
+    expected = _expected(exportable, contact=True)
+
+    response = client.get(CSV_URL, {"status": "new", "sort": "case_number"},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert csv_rows(response)[1:] == [expected["queue"], expected["others"]]
+
+    response = client.get(CSV_URL, {"q": "=1+1"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert csv_rows(response)[1:] == [expected["queue"]]
+
+    response = client.get(XLSX_URL, {"overdue": "true", "sort": "-channel", "page": "2"},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    rows = xlsx_rows(response)
+    assert [row[0] for row in rows[1:]] == [exportable["queue"].case_number,
+                                            exportable["others"].case_number]
+
+
+def test_export_without_contact_permission_has_no_contact_columns(login_as, exportable):
+    reader = UserFactory(username="reader")
+    reader.user_permissions.add(permission("view_all_complaints"),
+                                permission("export_complaints"))
+
+    response = login_as(reader).get(CSV_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    expected = _expected(exportable, contact=False)
+    assert csv_rows(response) == [HEADER, expected["others"], expected["own"], expected["queue"]]
+    assert b"anna@example.nl" not in response.content
+    assert b"Anna" not in response.content
+
+
+def test_caseworker_with_export_permission_exports_only_visible_cases(login_as, caseworker,
+                                                                      exportable):
+    caseworker.user_permissions.add(permission("export_complaints"))
+
+    response = login_as(caseworker).get(CSV_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    expected = _expected(exportable, contact=True)
+    assert csv_rows(response) == [HEADER + CONTACT, expected["own"], expected["queue"]]
+    assert AccessLog.objects.get().detail == {"format": "csv", "rows": 2, "filters": []}
+
+    response = login_as(caseworker).get(XLSX_URL, {"assignee": "null"})
+    assert len(xlsx_rows(response)) == 2
+
+
+def test_export_with_invalid_filters_is_refused(login_as, coordinator, exportable):
+    response = login_as(coordinator).get(CSV_URL, {"status": "bogus", "received_after": "x"},
+                                         HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.content == b"Invalid filters: received_after, status"
+    assert AccessLog.objects.count() == 0
+
+
+# --- Access log ----------------------------------------------------------------------------------
+
+
+def test_every_export_is_logged_with_names_only(login_as, coordinator, exportable):
+    client = login_as(coordinator)
+
+    client.get(CSV_URL)
+    client.get(XLSX_URL, {"q": "Anna geheim", "status": "new", "sort": "-status", "page": "3",
+                          "channel": "", "ground": "race"})
+    client.get(CSV_URL, {"q": "nothing matches this"})
+
+    entries = list(AccessLog.objects.order_by("id"))
+    assert [(entry.user, entry.action, entry.complaint, entry.case_number, entry.detail)
+            for entry in entries] == [
+        (coordinator, "export", None, "", {"format": "csv", "rows": 3, "filters": []}),
+        (coordinator, "export", None, "", {"format": "xlsx", "rows": 0,
+                                           "filters": ["q", "status", "ground"]}),
+        (coordinator, "export", None, "", {"format": "csv", "rows": 0, "filters": ["q"]}),
+    ]
