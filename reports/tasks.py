@@ -9,3 +9,30 @@ from reports.services.statistics import execute_statistics_run
 def build_annual_statistics(run_id: int) -> str:
     """Build and store the annual forms of one ``StatisticsRun`` (by primary key)."""
     return execute_statistics_run(run_id=run_id).state
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_email(email_id: int) -> str:
+    """Deliver one ``OutboundEmail`` (by primary key); a sent one is never sent again."""
+    from reports.services.outbox import deliver
+
+    return deliver(email_id=email_id)
+
+
+@shared_task
+def relay_outbox() -> int:
+    """Queue every pending e-mail that is due (periodic, from Celery beat)."""
+    from reports.services.outbox import relay_outbox as relay
+
+    return relay()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_scheduled_annual_statistics() -> str:
+    """Celery beat, 15 January 03:00 Europe/Amsterdam: the previous year's forms, once per slot.
+
+    Implemented in ``reports.services.reports.run_scheduled_slot`` (issue 4).
+    """
+    from reports.services.reports import run_scheduled_slot
+
+    return run_scheduled_slot()

@@ -169,3 +169,16 @@ LOGGING = {
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private"))
 FIRST_RESPONSE_WORKING_DAYS = env.int("FIRST_RESPONSE_WORKING_DAYS", default=5)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Celery beat (run by the `beat` service; see docker-compose.yml). Times are Europe/Amsterdam.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    # The annual form for the previous year, after late registrations (Wga art. 3: before 1 April).
+    "annual-statistics": {
+        "task": "reports.tasks.run_scheduled_annual_statistics",
+        "schedule": crontab(minute=0, hour=3, day_of_month=15, month_of_year=1),
+    },
+    # Re-queue e-mails whose delivery is due (broker was down, or a retry after a failure).
+    "relay-outbox": {"task": "reports.tasks.relay_outbox", "schedule": 60.0},
+}

@@ -13,11 +13,23 @@ from .complaint import (
     Message,
     Note,
 )
+from .outbox import OutboundEmail
 from .reference import Municipality, MunicipalityMerger, Office
+from .reports import (
+    OFFICE_SCOPE,
+    AnnualReport,
+    MunicipalityGroupObjectPermission,
+    MunicipalityUserObjectPermission,
+)
 from .statistics import AnnualSnapshot, StatisticsRun
 from .team import Team
 
 __all__ = [
+    "OFFICE_SCOPE",
+    "AnnualReport",
+    "MunicipalityGroupObjectPermission",
+    "MunicipalityUserObjectPermission",
+    "OutboundEmail",
     "AccessLog",
     "Attachment",
     "Message",

@@ -28,6 +28,10 @@ class Municipality(models.Model):
         ordering = ["name"]
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
+        permissions = [
+            ("view_municipality_reports",
+             _("Can see the released annual reports of the municipality")),
+        ]
 
     def __str__(self) -> str:
         return self.name

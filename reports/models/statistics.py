@@ -31,9 +31,17 @@ class StatisticsRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)
+    #: For scheduled runs: the schedule slot (timezone-aware). One run per office and slot.
+    slot = models.DateTimeField(null=True, blank=True)
+    #: Municipalities counted so far, out of ``progress_total``, for the back office.
+    progress = models.PositiveSmallIntegerField(default=0)
+    progress_total = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "slot"], name="unique_run_per_slot"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.office_id}/{self.year} run {self.pk} ({self.state})"
