@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import datetime
+import uuid
+from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reports.models import Complaint, Municipality
+from reports.models import Complaint, Message, Municipality, Team
+from reports.selectors.permissions import visible_complaints
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
-from reports.vocabulary import ContactType, Ground, Handling, Nature, SocietalDomain
+from reports.vocabulary import (
+    Anonymity,
+    Channel,
+    ContactType,
+    Ground,
+    Handling,
+    Nature,
+    Outcome,
+    RejectionReason,
+    SocietalDomain,
+    Status,
+)
 from reports.workflow import allowed_next
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+#: Phone numbers: digits, spaces, plus, parentheses and dashes.
+PHONE_PATTERN = r"^[0-9+() \-]{6,40}$"
 
 
 def current_municipalities():
@@ -49,7 +70,7 @@ class IntakeForm(forms.Form):
     )
     reporter_phone = forms.RegexField(
         label=_("Your phone number"), required=False, max_length=40,
-        regex=r"^[0-9+() \-]{6,40}$",
+        regex=PHONE_PATTERN,
         error_messages={"invalid": _("Enter a phone number with digits only, such as "
                                      "0592 123456.")},
     )
@@ -88,7 +109,22 @@ class IntakeForm(forms.Form):
         return data
 
 
-class ClassificationForm(forms.Form):
+class VersionedForm(forms.Form):
+    """A form for an action that changes a case. It carries the case's ``version`` the page was
+    rendered with, which the view passes to the service as ``expected_version``."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def expected_version(self) -> int:
+        """The version the user's change is based on (valid forms only)."""
+        return self.cleaned_data["version"]
+
+    def action_data(self) -> dict[str, object]:
+        """The cleaned data without ``version``: the keyword arguments for the service."""
+        return {key: value for key, value in self.cleaned_data.items() if key != "version"}
+
+
+class ClassificationForm(VersionedForm):
     """The caseworker's classification (Regeling registratieformulier, tables 2 to 5)."""
 
     contact_type = forms.ChoiceField(label=_("Contact type"), choices=ContactType.choices)
@@ -98,13 +134,18 @@ class ClassificationForm(forms.Form):
                                         choices=[("", "—"), *SocietalDomain.choices])
     nature = forms.ChoiceField(label=_("Nature"), required=False,
                                choices=[("", "—"), *Nature.choices])
-    handling = forms.MultipleChoiceField(label=_("Handling"), choices=Handling.choices,
-                                         required=False, widget=forms.CheckboxSelectMultiple)
+    handling = forms.MultipleChoiceField(
+        label=_("Handling"), choices=Handling.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Mediation and own investigation need a named reporter; mediation also "
+                    "needs the consent of both parties (Besluit art. 5 and 11)."),
+    )
 
     @classmethod
     def for_complaint(cls, complaint: Complaint) -> ClassificationForm:
         """An unbound form showing ``complaint``'s current classification."""
         return cls(initial={
+            "version": complaint.version,
             "contact_type": complaint.contact_type,
             "grounds": [g.code for g in complaint.grounds.all()],
             "societal_domain": complaint.societal_domain,
@@ -113,35 +154,242 @@ class ClassificationForm(forms.Form):
         })
 
 
-class StatusForm(forms.Form):
-    """Choose the next status; only transitions the workflow allows are offered."""
+class CaseChoiceField(forms.Field):
+    """A case the user may see, typed as its case number (or given as its public id by the
+    autocomplete). Cases outside ``queryset`` are refused exactly like cases that do not exist,
+    so the answer never reveals whether an invisible case exists."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid_choice": _("Select a valid choice. That choice is not one of the available "
+                            "choices."),
+    }
+
+    def __init__(self, *, queryset: QuerySet[Complaint] | None = None,
+                 **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.queryset = queryset if queryset is not None else Complaint.objects.none()
+
+    def to_python(self, value: object) -> Complaint | None:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        try:
+            lookup = {"public_id": uuid.UUID(text)}
+        except ValueError:
+            lookup = {"case_number__iexact": text}
+        match = self.queryset.filter(**lookup).first() if len(text) <= 64 else None
+        if match is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"],
+                                        code="invalid_choice")
+        return match
+
+    def prepare_value(self, value: object) -> object:
+        return value.case_number if isinstance(value, Complaint) else value
+
+
+class StatusForm(VersionedForm):
+    """Move a case to its next status; only transitions the workflow allows are offered.
+
+    The conditions of the targets (an outcome and handling for closing, a rejection reason for
+    rejecting, a reason for reopening) are checked by ``change_status``; the reason is optional
+    otherwise but always stored in the history.
+    """
 
     to_status = forms.ChoiceField(label=_("New status"))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for reopening; otherwise optional. Stored in the history."),
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False,
+                                choices=[("", "—"), *Outcome.choices],
+                                help_text=_("Required for closing."))
+    rejection_reason = forms.ChoiceField(label=_("Reason for rejection"), required=False,
+                                         choices=[("", "—"), *RejectionReason.choices],
+                                         help_text=_("Required for rejecting."))
+    duplicate_of = CaseChoiceField(
+        label=_("Duplicate of"), required=False,
+        help_text=_("For a duplicate: the case number of the case it duplicates."),
+    )
 
-    def __init__(self, *args: object, complaint: Complaint, **kwargs: object) -> None:
+    def __init__(self, *args: object, complaint: Complaint, user: AbstractBaseUser,
+                 **kwargs: object) -> None:
+        kwargs.setdefault("initial", {"version": complaint.version})
         super().__init__(*args, **kwargs)
-        from reports.vocabulary import Status
-
         self.fields["to_status"].choices = [(s, Status(s).label)
                                             for s in allowed_next(complaint.status)]
+        self.fields["duplicate_of"].queryset = visible_complaints(user=user).exclude(
+            pk=complaint.pk)
+        self.fields["duplicate_of"].widget.attrs.update({
+            "list": "duplicate-of-suggestions", "autocomplete": "off",
+            "data-autocomplete-url": reverse("backoffice:case_search"),
+        })
 
 
-class AssignForm(forms.Form):
+class AssignForm(VersionedForm):
     """Assign a case to a caseworker, or return it to the queue."""
 
     assignee = forms.ModelChoiceField(label=_("Caseworker"), queryset=None, required=False,
                                       empty_label=_("Nobody (back to the queue)"))
 
-    def __init__(self, *args: object, users, **kwargs: object) -> None:
+    def __init__(self, *args: object, users: QuerySet, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = users
 
 
+class ClaimForm(VersionedForm):
+    """Take an unassigned case: only the version."""
+
+
+class ShareForm(VersionedForm):
+    """Share a case with a team, or stop sharing it."""
+
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.order_by("name"),
+                                  required=False, empty_label=_("No team"))
+
+
+class ReporterDataForm(VersionedForm):
+    """The reporter's details, anonymity choice and mediation consents
+    (``update_reporter_data``)."""
+
+    reporter_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    reporter_email = forms.EmailField(label=_("E-mail address"), required=False)
+    reporter_phone = forms.RegexField(
+        label=_("Phone number"), required=False, max_length=40, regex=PHONE_PATTERN,
+        error_messages={"invalid": _("Enter a phone number with digits only, such as "
+                                     "0592 123456.")},
+    )
+    reporter_residence = forms.ModelChoiceField(label=_("Municipality of residence"),
+                                                queryset=None, required=False,
+                                                empty_label=_("Unknown"))
+    consent_to_contact = forms.BooleanField(label=_("Consent to be contacted"), required=False)
+    anonymity = forms.ChoiceField(label=_("Anonymity"), choices=Anonymity.choices)
+    reporter_consents_mediation = forms.BooleanField(label=_("Reporter consents to mediation"),
+                                                     required=False)
+    other_party_consents_mediation = forms.BooleanField(
+        label=_("Other party consents to mediation"), required=False)
+
+    def __init__(self, *args: object, complaint: Complaint, **kwargs: object) -> None:
+        kwargs.setdefault("initial", {
+            "version": complaint.version,
+            "reporter_name": complaint.reporter_name,
+            "reporter_email": complaint.reporter_email,
+            "reporter_phone": complaint.reporter_phone,
+            "reporter_residence": complaint.reporter_residence_id,
+            "consent_to_contact": complaint.consent_to_contact,
+            "anonymity": complaint.anonymity,
+            "reporter_consents_mediation": complaint.reporter_consents_mediation,
+            "other_party_consents_mediation": complaint.other_party_consents_mediation,
+        })
+        super().__init__(*args, **kwargs)
+        # A municipality dissolved since registration stays selectable for this case, so that
+        # saving other fields does not silently clear it.
+        self.fields["reporter_residence"].queryset = Municipality.objects.filter(
+            Q(dissolved_on__isnull=True) | Q(pk=complaint.reporter_residence_id),
+        ).order_by("name")
+
+
 class NoteForm(forms.Form):
-    """An internal note."""
+    """An internal note. Notes are only added, so a concurrent change of the case does not
+    conflict with them and the form carries no version."""
 
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}),
                            max_length=10000)
+
+
+class MessageForm(forms.Form):
+    """Record correspondence with the reporter (sent to them or received from them)."""
+
+    direction = forms.ChoiceField(label=_("Direction"), choices=Message.Direction.choices)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}),
+                           max_length=20000)
+
+
+class AttachmentForm(forms.Form):
+    """Upload a file to the case."""
+
+    upload = forms.FileField(label=_("File"))
+
+
+class StaffRegistrationForm(forms.Form):
+    """A report received by phone, e-mail, letter or in person (Besluit art. 7)."""
+
+    channel = forms.ChoiceField(
+        label=_("How did the report reach you?"),
+        choices=[(value, label) for value, label in Channel.choices
+                 if value != Channel.ONLINE],
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"), help_text=_("Date and time (Amsterdam time)."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    contact_type = forms.ChoiceField(label=_("Contact type"), choices=ContactType.choices,
+                                     initial=ContactType.REPORT)
+    description = forms.CharField(label=_("What happened"), max_length=10000,
+                                  widget=forms.Textarea(attrs={"rows": 6}))
+    incident_date = forms.DateField(label=_("Date of the incident"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    incident_municipality = forms.ModelChoiceField(
+        label=_("Municipality of the incident"), queryset=current_municipalities(),
+        required=False, empty_label=_("Online / unknown"),
+    )
+    reporter_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    reporter_email = forms.EmailField(label=_("E-mail address"), required=False)
+    reporter_phone = forms.RegexField(
+        label=_("Phone number"), required=False, max_length=40, regex=PHONE_PATTERN,
+        error_messages={"invalid": _("Enter a phone number with digits only, such as "
+                                     "0592 123456.")},
+    )
+    reporter_residence = forms.ModelChoiceField(
+        label=_("Municipality of residence"), queryset=current_municipalities(),
+        required=False, empty_label=_("Unknown"),
+    )
+    anonymity = forms.ChoiceField(label=_("Anonymity"), choices=Anonymity.choices,
+                                  initial=Anonymity.NAMED)
+    consent_to_contact = forms.BooleanField(label=_("Consent to be contacted"),
+                                            required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["received_at"].initial = lambda: timezone.localtime(
+            timezone.now(), AMSTERDAM).replace(second=0, microsecond=0)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset(_("The report"), "channel", "received_at", "contact_type", "description",
+                     "incident_date", "incident_municipality"),
+            Fieldset(_("The reporter"), "reporter_name", "reporter_email", "reporter_phone",
+                     "reporter_residence", "anonymity", "consent_to_contact"),
+        )
+        self.helper.add_input(Submit("submit", _("Register")))
+
+    def full_clean(self) -> None:
+        # Dates and times without an offset are Amsterdam time, whatever zone is active.
+        with timezone.override(AMSTERDAM):
+            super().full_clean()
+
+    def clean_received_at(self) -> datetime.datetime:
+        value = self.cleaned_data["received_at"]
+        if value > timezone.now():
+            raise forms.ValidationError(_("The time of receipt cannot be in the future."),
+                                        code="future")
+        return value
+
+    def clean_incident_date(self) -> datetime.date | None:
+        value = self.cleaned_data["incident_date"]
+        if value and value > timezone.localdate(timezone=AMSTERDAM):
+            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (data.get("consent_to_contact") and not data.get("reporter_email")
+                and not data.get("reporter_phone") and not self.has_error("reporter_email")
+                and not self.has_error("reporter_phone")):
+            self.add_error("reporter_email", forms.ValidationError(
+                _("To be contacted, leave an e-mail address or a phone number."),
+                code="contact"))
+        return data
 
 
 class StatisticsRunForm(forms.Form):

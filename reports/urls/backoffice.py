@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from reports.views import case_detail, cases, statistics
+from reports.views import audit, case_detail, cases, registration, statistics
 
 
 class CbsCodeConverter:
@@ -41,8 +41,20 @@ urlpatterns = [
     path("zaken/<uuid:public_id>/notitie/", case_detail.add_note, name="add_note"),
     path("zaken/<uuid:public_id>/toewijzen/", case_detail.assign, name="assign"),
     path("zaken/<uuid:public_id>/oppakken/", case_detail.claim, name="claim"),
+    path("zaken/<uuid:public_id>/melder/", case_detail.update_reporter, name="update_reporter"),
+    path("zaken/<uuid:public_id>/team/", case_detail.share, name="share"),
+    path("zaken/<uuid:public_id>/bericht/", case_detail.record_message, name="record_message"),
+    path("zaken/<uuid:public_id>/bijlagen/", case_detail.add_attachment, name="add_attachment"),
+    path("zaken/<uuid:public_id>/bijlagen/<uuid:attachment_id>/",
+         case_detail.download_attachment, name="download_attachment"),
+    path("zaken/zoek/", case_detail.case_search, name="case_search"),
+    path("registreren/", registration.register, name="register"),
     path("statistiek/", statistics.statistics, name="statistics"),
     path("statistiek/<int:year>.zip", statistics.statistics_zip, name="statistics_zip"),
     path("statistiek/<int:year>/<cbs:code>.<fmt:fmt>", statistics.statistics_file,
          name="statistics_file"),
+    path("export.csv", cases.export, {"fmt": "csv"}, name="export_csv"),
+    path("export.xlsx", cases.export, {"fmt": "xlsx"}, name="export_xlsx"),
+    path("dashboard/", cases.dashboard, name="dashboard"),
+    path("audit/", audit.access_log, name="access_log"),
 ]

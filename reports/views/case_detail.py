@@ -1,66 +1,132 @@
 """One case in the back office: details, timeline and the actions on it.
 
-A case the user may not see answers 404 (never 403), so that its existence does not leak.
+Every view first looks the case up among the cases the user may see: a case the user may not see
+answers 404 (never 403), so that its existence does not leak. A case the user may see but not
+change answers 403. Forms that change the case carry the ``version`` the page showed; a stale one
+changes nothing and asks the user to reload.
 """
 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from uuid import UUID
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reports.forms import AssignForm, ClassificationForm, NoteForm, StatusForm
-from reports.models import Complaint, ComplaintHistory, Note
+from reports.forms import (
+    AssignForm,
+    AttachmentForm,
+    ClaimForm,
+    ClassificationForm,
+    MessageForm,
+    NoteForm,
+    ReporterDataForm,
+    ShareForm,
+    StatusForm,
+    VersionedForm,
+)
+from reports.models import AccessLog, Attachment, Complaint
 from reports.selectors import permissions
+from reports.selectors.cases import with_overdue
+from reports.selectors.timeline import case_timeline
 from reports.services import complaints as complaint_services
+from reports.services.audit import log_access
+
+#: At most this many cases in the case-number autocomplete.
+SEARCH_LIMIT = 20
 
 
 def _visible_case(request: HttpRequest, public_id: UUID) -> Complaint:
-    return get_object_or_404(
-        permissions.visible_complaints(user=request.user).select_related(
-            "assigned_to", "incident_municipality", "reporter_residence", "office"),
-        public_id=public_id,
-    )
+    """The case with ``public_id`` if the user may see it (404 otherwise), annotated with
+    ``is_overdue`` (``reports.selectors.cases.with_overdue``)."""
+    visible = permissions.visible_complaints(user=request.user).select_related(
+        "assigned_to", "incident_municipality", "reporter_residence", "office", "team",
+        "duplicate_of")
+    return get_object_or_404(with_overdue(queryset=visible), public_id=public_id)
+
+
+def _changeable_case(request: HttpRequest, public_id: UUID) -> Complaint:
+    """The case if the user may see (else 404) and change it (else 403)."""
+    complaint = _visible_case(request, public_id)
+    if not permissions.can_change(user=request.user, complaint=complaint):
+        raise PermissionDenied
+    return complaint
 
 
 @login_required
 @require_GET
 def complaint_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """One case: details, classification, timeline and the actions the user may take."""
+    """One case: details, classification, timeline and the actions the user may take.
+
+    Every opening is written to the access log.
+    """
     complaint = _visible_case(request, public_id)
     user = request.user
+    log_access(user=user, action=AccessLog.Action.VIEW, complaint=complaint)
     can_change = permissions.can_change(user=user, complaint=complaint)
-    history = ComplaintHistory.objects.filter(complaint=complaint).select_related("actor")
-    notes = Note.objects.filter(complaint=complaint).select_related("author")
-    timeline = sorted([*history, *notes], key=lambda item: (
-        item.at if isinstance(item, ComplaintHistory) else item.created_at))
+    can_view_contact = permissions.can_view_contact(user=user)
+    duplicate_of = complaint.duplicate_of
     context = {
         "complaint": complaint,
         "grounds": [g.get_code_display() for g in complaint.grounds.all()],
         "handling": [h.get_code_display() for h in complaint.handling.all()],
-        "timeline": timeline,
+        "timeline": case_timeline(complaint=complaint),
+        "overdue": complaint.is_overdue,
+        "duplicate_of_visible": duplicate_of is not None and permissions.can_view(
+            user=user, complaint=duplicate_of),
         "can_change": can_change,
-        "can_view_contact": permissions.can_view_contact(user=user),
+        "can_view_contact": can_view_contact,
         "can_claim": permissions.can_claim(user=user, complaint=complaint),
     }
+    if context["can_claim"]:
+        context["claim_form"] = ClaimForm(initial={"version": complaint.version})
     if can_change:
         context["classification_form"] = ClassificationForm.for_complaint(complaint)
-        context["status_form"] = StatusForm(complaint=complaint)
+        context["status_form"] = StatusForm(complaint=complaint, user=user)
         context["note_form"] = NoteForm()
+        context["message_form"] = MessageForm()
+        context["attachment_form"] = AttachmentForm()
+        if can_view_contact:
+            context["reporter_form"] = ReporterDataForm(complaint=complaint)
     if permissions.can_assign(user=user):
-        context["assign_form"] = AssignForm(users=permissions.assignable_users(),
-                                            initial={"assignee": complaint.assigned_to_id})
+        context["assign_form"] = AssignForm(
+            users=permissions.assignable_users(),
+            initial={"assignee": complaint.assigned_to_id, "version": complaint.version})
+    if user.has_perm("reports.share_complaint"):
+        context["share_form"] = ShareForm(
+            initial={"team": complaint.team_id, "version": complaint.version})
     return render(request, "backoffice/complaint_detail.html", context)
 
 
-def _apply(request: HttpRequest, complaint: Complaint, action, success: str) -> HttpResponse:
+def _back(complaint: Complaint) -> HttpResponse:
+    return redirect("backoffice:complaint_detail", public_id=complaint.public_id)
+
+
+def _is_stale(request: HttpRequest, complaint: Complaint) -> bool:
+    """True when the posted ``version`` is a number other than the case's current version.
+
+    The service checks the version again under a row lock; this early check lets a stale form
+    say "reload" instead of complaining about choices that no longer apply.
+    """
+    try:
+        return int(request.POST.get("version", "")) != complaint.version
+    except ValueError:
+        return False
+
+
+def _apply(request: HttpRequest, complaint: Complaint, action: Callable[[], object],
+           success: str) -> HttpResponse:
+    """Run ``action``; its ``ValidationError`` messages (incl. ``StaleCaseError``) become error
+    messages, success a success message. Always redirects back to the case."""
     try:
         action()
     except ValidationError as error:
@@ -68,59 +134,138 @@ def _apply(request: HttpRequest, complaint: Complaint, action, success: str) -> 
             messages.error(request, message)
     else:
         messages.success(request, success)
-    return redirect("backoffice:complaint_detail", public_id=complaint.public_id)
+    return _back(complaint)
 
 
-def _invalid(request: HttpRequest, complaint: Complaint, form) -> HttpResponse:
-    for field_errors in form.errors.values():
+def _invalid(request: HttpRequest, complaint: Complaint, form: forms.Form) -> HttpResponse:
+    """Show ``form``'s errors as messages, each prefixed with its field's label."""
+    for name, field_errors in form.errors.items():
+        field = form.fields.get(name)
         for message in field_errors:
+            if field is not None and field.label and not field.widget.is_hidden:
+                message = f"{field.label}: {message}"
             messages.error(request, message)
-    return redirect("backoffice:complaint_detail", public_id=complaint.public_id)
+    return _back(complaint)
+
+
+def _run(request: HttpRequest, complaint: Complaint, form: forms.Form,
+         action: Callable[[], object], success: str) -> HttpResponse:
+    """Validate ``form`` (after the stale-version check of versioned forms) and apply
+    ``action``."""
+    if isinstance(form, VersionedForm) and _is_stale(request, complaint):
+        messages.error(request, complaint_services.StaleCaseError().messages[0])
+        return _back(complaint)
+    if not form.is_valid():
+        return _invalid(request, complaint, form)
+    return _apply(request, complaint, action, success)
 
 
 @login_required
 @require_POST
 def classify(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Save the classification."""
-    complaint = _visible_case(request, public_id)
-    if not permissions.can_change(user=request.user, complaint=complaint):
-        raise PermissionDenied
+    complaint = _changeable_case(request, public_id)
     form = ClassificationForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, complaint, form)
-    return _apply(request, complaint, lambda: complaint_services.classify_complaint(
-        complaint=complaint, actor=request.user, **form.cleaned_data),
-        _("Classification saved."))
+    return _run(request, complaint, form, lambda: complaint_services.classify_complaint(
+        complaint=complaint, actor=request.user, expected_version=form.expected_version(),
+        **form.action_data()), _("Classification saved."))
 
 
 @login_required
 @require_POST
 def change_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """Move the case to another status."""
-    complaint = _visible_case(request, public_id)
-    if not permissions.can_change(user=request.user, complaint=complaint):
+    """Move the case to another status, with a reason, outcome or rejection reason."""
+    complaint = _changeable_case(request, public_id)
+    form = StatusForm(request.POST, complaint=complaint, user=request.user)
+    return _run(request, complaint, form, lambda: complaint_services.change_status(
+        complaint=complaint, actor=request.user, expected_version=form.expected_version(),
+        **form.action_data()), _("Status changed."))
+
+
+@login_required
+@require_POST
+def update_reporter(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Change the reporter's details, anonymity choice and mediation consents."""
+    complaint = _changeable_case(request, public_id)
+    if not permissions.can_view_contact(user=request.user):
         raise PermissionDenied
-    form = StatusForm(request.POST, complaint=complaint)
-    if not form.is_valid():
-        return _invalid(request, complaint, form)
-    return _apply(request, complaint, lambda: complaint_services.change_status(
-        complaint=complaint, actor=request.user, to_status=form.cleaned_data["to_status"]),
-        _("Status changed."))
+    form = ReporterDataForm(request.POST, complaint=complaint)
+    return _run(request, complaint, form, lambda: complaint_services.update_reporter_data(
+        complaint=complaint, actor=request.user, expected_version=form.expected_version(),
+        **form.action_data()), _("Reporter data saved."))
 
 
 @login_required
 @require_POST
 def add_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Add an internal note."""
-    complaint = _visible_case(request, public_id)
-    if not permissions.can_change(user=request.user, complaint=complaint):
-        raise PermissionDenied
+    complaint = _changeable_case(request, public_id)
     form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, complaint, form)
-    return _apply(request, complaint, lambda: complaint_services.add_note(
+    return _run(request, complaint, form, lambda: complaint_services.add_note(
         complaint=complaint, author=request.user, text=form.cleaned_data["text"]),
         _("Note added."))
+
+
+@login_required
+@require_POST
+def record_message(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Record a message sent to, or received from, the reporter."""
+    complaint = _changeable_case(request, public_id)
+    form = MessageForm(request.POST)
+    return _run(request, complaint, form, lambda: complaint_services.record_message(
+        complaint=complaint, author=request.user, **form.cleaned_data),
+        _("Message recorded."))
+
+
+@login_required
+@require_POST
+def add_attachment(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Upload a file to the case."""
+    complaint = _changeable_case(request, public_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    return _run(request, complaint, form, lambda: complaint_services.add_attachment(
+        complaint=complaint, uploaded_by=request.user, upload=form.cleaned_data["upload"]),
+        _("File added."))
+
+
+#: Characters never passed on in a download's file name: controls (incl. CR and LF), quotes and
+#: path separators.
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f\"'/\\]")
+
+
+def download_filename(name: str) -> str:
+    """``name`` made safe for ``Content-Disposition``: controls (CR, LF, ...), quotes and path
+    separators removed, other characters (accents, CJK) kept; ``attachment`` if nothing is left.
+
+    ``FileResponse`` then writes a plain ``filename="..."`` for ASCII names and an RFC 5987
+    ``filename*=utf-8''...`` for others.
+    """
+    cleaned = _UNSAFE_FILENAME.sub("", name).strip().lstrip(".")
+    return cleaned or "attachment"
+
+
+@login_required
+@require_GET
+def download_attachment(request: HttpRequest, public_id: UUID, attachment_id: UUID
+                        ) -> FileResponse:
+    """Stream an attachment of a case the user may see, as a download; logged.
+
+    404 when the user may not see the case, the attachment belongs to another case, or the file
+    is missing from storage.
+    """
+    complaint = _visible_case(request, public_id)
+    attachment = get_object_or_404(Attachment, complaint=complaint, public_id=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    log_access(user=request.user, action=AccessLog.Action.DOWNLOAD, complaint=complaint,
+               detail={"attachment": attachment.pk})
+    response = FileResponse(handle, as_attachment=True,
+                            filename=download_filename(attachment.original_name),
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -131,11 +276,9 @@ def assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if not permissions.can_assign(user=request.user):
         raise PermissionDenied
     form = AssignForm(request.POST, users=permissions.assignable_users())
-    if not form.is_valid():
-        return _invalid(request, complaint, form)
-    return _apply(request, complaint, lambda: complaint_services.assign_complaint(
-        complaint=complaint, actor=request.user, assignee=form.cleaned_data["assignee"]),
-        _("Assignment saved."))
+    return _run(request, complaint, form, lambda: complaint_services.assign_complaint(
+        complaint=complaint, actor=request.user, assignee=form.cleaned_data["assignee"],
+        expected_version=form.expected_version()), _("Assignment saved."))
 
 
 @login_required
@@ -145,8 +288,37 @@ def claim(request: HttpRequest, public_id: UUID) -> HttpResponse:
     complaint = _visible_case(request, public_id)
     if not permissions.can_claim(user=request.user, complaint=complaint):
         raise PermissionDenied
-    return _apply(request, complaint, lambda: complaint_services.assign_complaint(
-        complaint=complaint, actor=request.user, assignee=request.user),
-        _("The case is now yours."))
+    form = ClaimForm(request.POST)
+    return _run(request, complaint, form, lambda: complaint_services.assign_complaint(
+        complaint=complaint, actor=request.user, assignee=request.user,
+        expected_version=form.expected_version()), _("The case is now yours."))
 
 
+@login_required
+@require_POST
+def share(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Share the case with a team, or stop sharing it."""
+    complaint = _visible_case(request, public_id)
+    if not request.user.has_perm("reports.share_complaint"):
+        raise PermissionDenied
+    form = ShareForm(request.POST)
+    return _run(request, complaint, form, lambda: complaint_services.share_with_team(
+        complaint=complaint, actor=request.user, team=form.cleaned_data["team"],
+        expected_version=form.expected_version()), _("Sharing saved."))
+
+
+@login_required
+@require_GET
+def case_search(request: HttpRequest) -> JsonResponse:
+    """Autocomplete for case numbers: at most ``SEARCH_LIMIT`` cases the user may see whose
+    case number starts with ``q`` (case-insensitive), as
+    ``[{"id": public_id, "case_number": ...}]`` ordered by case number."""
+    query = request.GET.get("q", "").strip()
+    if not query:
+        return JsonResponse([], safe=False)
+    found = (permissions.visible_complaints(user=request.user)
+             .filter(case_number__istartswith=query)
+             .order_by("case_number")
+             .values_list("public_id", "case_number")[:SEARCH_LIMIT])
+    return JsonResponse([{"id": str(public_id), "case_number": case_number}
+                         for public_id, case_number in found], safe=False)

@@ -59,6 +59,11 @@ def action_url(complaint: Complaint, action: str) -> str:
     return f"/backoffice/zaken/{complaint.public_id}/{action}/"
 
 
+def versioned(complaint: Complaint, data: dict | None = None) -> dict:
+    """``data`` plus the case's current ``version``, as the detail page's forms send it."""
+    return {**(data or {}), "version": Complaint.objects.get(pk=complaint.pk).version}
+
+
 def login_redirect(path: str) -> str:
     return f"{LOGIN_URL}?next={quote(path, safe='/')}"
 
@@ -127,6 +132,14 @@ def _all_urls(complaint: Complaint) -> list[tuple[str, str]]:
         ("post", action_url(complaint, "notitie")),
         ("post", action_url(complaint, "toewijzen")),
         ("post", action_url(complaint, "oppakken")),
+        ("post", action_url(complaint, "melder")),
+        ("post", action_url(complaint, "team")),
+        ("post", action_url(complaint, "bericht")),
+        ("post", action_url(complaint, "bijlagen")),
+        ("get", f"{action_url(complaint, 'bijlagen')}00000000-0000-4000-8000-000000000000/"),
+        ("get", "/backoffice/zaken/zoek/"),
+        ("get", "/backoffice/registreren/"),
+        ("post", "/backoffice/registreren/"),
         ("get", STATISTICS_URL),
         ("post", STATISTICS_URL),
         ("get", "/backoffice/statistiek/2020.zip"),
@@ -255,18 +268,22 @@ def test_caseworker_detail_offers_the_right_actions(login_as, caseworker, cases)
     assert "classification_form" not in queue
     assert "assign_form" not in queue
 
+    assert queue["claim_form"].initial == {"version": cases.unassigned.version}
+
     own = client.get(detail_url(cases.own)).context
     assert (own["can_claim"], own["can_change"]) == (False, True)
     assert [code for code, _label in own["status_form"].fields["to_status"].choices] == [
-        "in_progress", "closed", "rejected"]
+        "in_progress", "awaiting_reporter", "closed", "rejected"]
     assert "assign_form" not in own
+    assert "claim_form" not in own
+    assert "share_form" not in own
 
 
 def test_caseworker_claims_then_handles_a_case(login_as, caseworker, cases):
     client = login_as(caseworker)
     complaint = cases.unassigned
 
-    response = client.post(action_url(complaint, "oppakken"))
+    response = client.post(action_url(complaint, "oppakken"), versioned(complaint))
     assert response.status_code == 302
     assert response["Location"] == detail_url(complaint)
     complaint.refresh_from_db()
@@ -276,7 +293,8 @@ def test_caseworker_claims_then_handles_a_case(login_as, caseworker, cases):
                 .values_list("actor_id", "from_value", "to_value")) == [
         (caseworker.pk, "", "caseworker1")]
 
-    response = client.post(action_url(complaint, "classificeren"), CLASSIFICATION)
+    response = client.post(action_url(complaint, "classificeren"),
+                           versioned(complaint, CLASSIFICATION))
     assert response.status_code == 302
     assert response["Location"] == detail_url(complaint)
     complaint.refresh_from_db()
@@ -290,7 +308,8 @@ def test_caseworker_claims_then_handles_a_case(login_as, caseworker, cases):
     assert list(Note.objects.filter(complaint=complaint).values_list("author_id", "text")) == [
         (caseworker.pk, "Gebeld met melder.")]
 
-    response = client.post(action_url(complaint, "status"), {"to_status": "in_progress"})
+    response = client.post(action_url(complaint, "status"),
+                           versioned(complaint, {"to_status": "in_progress"}))
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert complaint.status == "in_progress"
@@ -314,7 +333,8 @@ def test_caseworker_claims_then_handles_a_case(login_as, caseworker, cases):
 
 def test_claimed_case_disappears_from_the_other_caseworkers_queue(
         login_as, caseworker, other_caseworker, cases):
-    assert login_as(caseworker).post(action_url(cases.unassigned, "oppakken")).status_code == 302
+    assert login_as(caseworker).post(action_url(cases.unassigned, "oppakken"),
+                                     versioned(cases.unassigned)).status_code == 302
 
     other = login_as(other_caseworker)
     assert other.get(detail_url(cases.unassigned)).status_code == 404
@@ -500,7 +520,8 @@ def test_coordinator_assigns_and_reassigns(login_as, coordinator, caseworker, ot
                            login_as(other_caseworker))
     complaint = cases.unassigned
 
-    response = boss.post(action_url(complaint, "toewijzen"), {"assignee": caseworker.pk})
+    response = boss.post(action_url(complaint, "toewijzen"),
+                         versioned(complaint, {"assignee": caseworker.pk}))
     assert response.status_code == 302
     assert response["Location"] == detail_url(complaint)
     assert Complaint.objects.get(pk=complaint.pk).assigned_to == caseworker
@@ -509,7 +530,8 @@ def test_coordinator_assigns_and_reassigns(login_as, coordinator, caseworker, ot
     assert listed(first.get(LIST_URL)) == [cases.own.case_number, complaint.case_number]
     assert listed(second.get(LIST_URL)) == [cases.others.case_number]
 
-    response = boss.post(action_url(complaint, "toewijzen"), {"assignee": other_caseworker.pk})
+    response = boss.post(action_url(complaint, "toewijzen"),
+                         versioned(complaint, {"assignee": other_caseworker.pk}))
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert complaint.assigned_to == other_caseworker
@@ -523,7 +545,8 @@ def test_coordinator_assigns_and_reassigns(login_as, coordinator, caseworker, ot
     assert list(Note.objects.values_list("author_id", "text")) == [
         (other_caseworker.pk, "overgenomen")]
 
-    response = boss.post(action_url(complaint, "toewijzen"), {"assignee": ""})
+    response = boss.post(action_url(complaint, "toewijzen"),
+                         versioned(complaint, {"assignee": ""}))
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert complaint.assigned_to is None
@@ -545,8 +568,9 @@ def test_coordinator_cannot_assign_to_a_user_without_the_role(login_as, coordina
                                                               cases):
     before = state(cases.unassigned)
 
-    response = login_as(coordinator).post(action_url(cases.unassigned, "toewijzen"),
-                                          {"assignee": plain_user.pk}, follow=True)
+    response = login_as(coordinator).post(
+        action_url(cases.unassigned, "toewijzen"),
+        versioned(cases.unassigned, {"assignee": plain_user.pk}), follow=True)
 
     assert response.status_code == 200
     assert response.redirect_chain == [(detail_url(cases.unassigned), 302)]
@@ -555,12 +579,13 @@ def test_coordinator_cannot_assign_to_a_user_without_the_role(login_as, coordina
 
 
 def test_coordinator_changes_any_case_without_claiming(login_as, coordinator, cases):
-    response = login_as(coordinator).post(action_url(cases.others, "status"),
-                                          {"to_status": "closed"})
+    response = login_as(coordinator).post(
+        action_url(cases.others, "status"),
+        versioned(cases.others, {"to_status": "rejected", "rejection_reason": "spam"}))
 
     assert response.status_code == 302
     complaint = Complaint.objects.get(pk=cases.others.pk)
-    assert complaint.status == "closed"
+    assert (complaint.status, complaint.rejection_reason) == ("rejected", "spam")
     assert complaint.assigned_to.username == "caseworker2"
 
 
@@ -572,13 +597,14 @@ def test_invalid_transition_is_refused_with_a_message(login_as, coordinator, off
     before = state(complaint)
 
     response = login_as(coordinator).post(action_url(complaint, "status"),
-                                          {"to_status": "rejected"}, follow=True,
-                                          HTTP_ACCEPT_LANGUAGE="en")
+                                          versioned(complaint, {"to_status": "rejected"}),
+                                          follow=True, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 200
     assert response.redirect_chain == [(detail_url(complaint), 302)]
     assert [(m.level_tag, m.message) for m in response.context["messages"]] == [
-        ("error", "Select a valid choice. rejected is not one of the available choices.")]
+        ("error",
+         "New status: Select a valid choice. rejected is not one of the available choices.")]
     assert state(complaint) == before
     assert Complaint.objects.get(pk=complaint.pk).status == "closed"
 
@@ -591,7 +617,8 @@ def test_other_invalid_transitions(login_as, coordinator, office, from_status, t
     before = state(complaint)
 
     response = login_as(coordinator).post(action_url(complaint, "status"),
-                                          {"to_status": to_status}, follow=True)
+                                          versioned(complaint, {"to_status": to_status}),
+                                          follow=True)
 
     assert response.redirect_chain == [(detail_url(complaint), 302)]
     assert message_levels(response) == ["error"]
@@ -601,24 +628,26 @@ def test_other_invalid_transitions(login_as, coordinator, office, from_status, t
 def test_valid_transition_shows_a_success_message(login_as, coordinator, office):
     complaint = ComplaintFactory(status="closed")
 
-    response = login_as(coordinator).post(action_url(complaint, "status"),
-                                          {"to_status": "in_progress"}, follow=True)
+    response = login_as(coordinator).post(
+        action_url(complaint, "status"),
+        versioned(complaint, {"to_status": "reopened", "reason": "Melder belde terug."}),
+        follow=True)
 
     assert response.redirect_chain == [(detail_url(complaint), 302)]
     assert message_levels(response) == ["success"]
-    assert Complaint.objects.get(pk=complaint.pk).status == "in_progress"
+    assert Complaint.objects.get(pk=complaint.pk).status == "reopened"
     assert list(ComplaintHistory.objects.filter(complaint=complaint, action="status")
-                .values_list("from_value", "to_value", "actor_id")) == [
-        ("closed", "in_progress", coordinator.pk)]
+                .values_list("from_value", "to_value", "actor_id", "reason")) == [
+        ("closed", "reopened", coordinator.pk, "Melder belde terug.")]
 
 
 def test_invalid_classification_is_refused(login_as, coordinator, office):
     complaint = ComplaintFactory()
     before = state(complaint)
 
-    response = login_as(coordinator).post(action_url(complaint, "classificeren"),
-                                          {**CLASSIFICATION, "grounds": ["race", "weather"]},
-                                          follow=True)
+    response = login_as(coordinator).post(
+        action_url(complaint, "classificeren"),
+        versioned(complaint, {**CLASSIFICATION, "grounds": ["race", "weather"]}), follow=True)
 
     assert response.redirect_chain == [(detail_url(complaint), 302)]
     assert message_levels(response) == ["error"]
@@ -874,7 +903,7 @@ def test_statistics_run_stores_the_snapshots(login_as, coordinator, statistics_c
     response = _run(client, 2020, django_capture_on_commit_callbacks)
 
     assert response.status_code == 302
-    assert response["Location"] == STATISTICS_URL
+    assert response["Location"] == f"{STATISTICS_URL}?year=2020"
     run = StatisticsRun.objects.get()
     assert (run.year, run.state, run.requested_by, run.error) == (
         2020, "succeeded", coordinator, "")
@@ -888,7 +917,8 @@ def test_statistics_run_stores_the_snapshots(login_as, coordinator, statistics_c
     assert page.status_code == 200
     assert page.context["years"] == [2020]
     assert [(r.year, r.state) for r in page.context["runs"]] == [(2020, "succeeded")]
-    assert [s.municipality_id for s in page.context["snapshots"][2020]] == [
+    assert page.context["shown_year"] == 2020
+    assert [s.municipality_id for s in page.context["snapshots"]] == [
         code for code, _name in SERVED]
 
 
