@@ -217,8 +217,9 @@ class StatusForm(VersionedForm):
                  **kwargs: object) -> None:
         kwargs.setdefault("initial", {"version": complaint.version})
         super().__init__(*args, **kwargs)
-        self.fields["to_status"].choices = [(s, Status(s).label)
-                                            for s in allowed_next(complaint.status)]
+        # No preselected target: pressing the button without choosing must not close a case.
+        self.fields["to_status"].choices = [("", _("Choose…")), *(
+            (s, Status(s).label) for s in allowed_next(complaint.status))]
         self.fields["duplicate_of"].queryset = visible_complaints(user=user).exclude(
             pk=complaint.pk)
         self.fields["duplicate_of"].widget.attrs.update({

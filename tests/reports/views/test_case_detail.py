@@ -281,7 +281,7 @@ def test_status_form_offers_only_the_allowed_next_statuses(login_as, coordinator
 
     form = login_as(coordinator).get(detail_url(complaint)).context["status_form"]
 
-    assert [code for code, _label in form.fields["to_status"].choices] == expected
+    assert [code for code, _label in form.fields["to_status"].choices] == ["", *expected]
 
 
 def test_detail_shows_deadline_and_overdue_flag(login_as, coordinator, office):
@@ -1014,3 +1014,15 @@ def test_detail_query_count_does_not_grow_with_the_timeline(request, login_as, c
 
     assert len(client.get(detail_url(complaint)).context["timeline"]) == 3 + 9 * 3 + 1
     assert with_ten == with_one
+
+
+def test_status_submitted_without_a_choice_changes_nothing(login_as, coordinator, office):
+    complaint = ComplaintFactory(status="in_progress")
+
+    response = login_as(coordinator).post(
+        f"/backoffice/zaken/{complaint.public_id}/status/",
+        {"to_status": "", "version": complaint.version})
+
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert (complaint.status, complaint.version) == ("in_progress", 1)
