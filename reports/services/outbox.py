@@ -25,14 +25,23 @@ BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)
 MAX_ATTEMPTS = 10
 
 
-def _enqueue(ids: list[int]) -> None:
+def _enqueue(ids: list[int]) -> int:
+    """Ask Celery to deliver each e-mail; return how many were published.
+
+    Never raises: when the broker is down (or hangs past the 1 s socket timeout) it gives up on
+    the first failure, so a web request waits at most about one timeout, and the rows stay
+    pending for ``relay_outbox``.
+    """
     from reports.tasks import deliver_email
 
-    for email_id in ids:
+    for published, email_id in enumerate(ids):
         try:
             deliver_email.delay(email_id)
-        except Exception:  # broker down: the relay picks the row up later
-            logger.warning("outbox: could not queue e-mail %s; the relay will retry", email_id)
+        except Exception as exc:  # broker down: the relay picks the rows up later
+            logger.warning("outbox: could not queue %d e-mail(s) (%s); the relay will retry",
+                           len(ids) - published, type(exc).__name__)
+            return published
+    return len(ids)
 
 
 @transaction.atomic
@@ -64,35 +73,53 @@ def queue_email(*, kind: str, event_key: str, recipients: Iterable[str], subject
     return created
 
 
+def backoff_seconds(*, attempts: int) -> int:
+    """Seconds to wait after ``attempts`` failed attempts (1, 2, ...) before the next one."""
+    return BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+
+
 def deliver(*, email_id: int) -> str:
-    """Send one pending e-mail. Safe to call twice: a sent row is never sent again.
+    """Send one pending e-mail. Safe to call twice, or concurrently: a sent row is never sent
+    again.
+
+    The row is locked (``SELECT ... FOR UPDATE SKIP LOCKED``) while the message is handed to the
+    mail server, so a second delivery of the same row either skips it (still locked) or finds it
+    sent. A failure counts an attempt and schedules the next one with exponential backoff
+    (``BACKOFF_SECONDS``); after ``MAX_ATTEMPTS`` the row is ``failed``. The only way to send a
+    copy twice is a crash between the mail server's acceptance and the commit (at-least-once).
 
     Returns:
         The row's state afterwards (``"sent"``, ``"pending"`` when it will be retried, or
-        ``"failed"`` after ``MAX_ATTEMPTS``).
+        ``"failed"`` after ``MAX_ATTEMPTS``), ``"busy"`` when another delivery holds the row, or
+        ``"missing"``.
     """
     with transaction.atomic():
         email = (OutboundEmail.objects.select_for_update(skip_locked=True)
                  .filter(pk=email_id).first())
-        if email is None or email.state != OutboundEmail.State.PENDING:
-            return email.state if email else "missing"
+        if email is None:
+            exists = OutboundEmail.objects.filter(pk=email_id).exists()
+            return "busy" if exists else "missing"
+        if email.state != OutboundEmail.State.PENDING:
+            return email.state
         try:
             send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.recipient])
         except Exception as exc:
             email.attempts += 1
-            email.last_error = type(exc).__name__
+            email.last_error = type(exc).__name__[:200]
             if email.attempts >= MAX_ATTEMPTS:
-                email.state = OutboundEmail.State.FAILED
+                email.state, email.next_attempt_at = OutboundEmail.State.FAILED, None
             else:
-                delay = BACKOFF_SECONDS[min(email.attempts - 1, len(BACKOFF_SECONDS) - 1)]
-                email.next_attempt_at = timezone.now() + datetime.timedelta(seconds=delay)
+                email.next_attempt_at = timezone.now() + datetime.timedelta(
+                    seconds=backoff_seconds(attempts=email.attempts))
             email.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
             logger.warning("outbox: e-mail %s attempt %s failed (%s)", email.pk, email.attempts,
                            email.last_error)
             return email.state
         email.state, email.sent_at = OutboundEmail.State.SENT, timezone.now()
         email.attempts += 1
-        email.save(update_fields=["state", "sent_at", "attempts"])
+        email.next_attempt_at, email.last_error = None, ""
+        email.save(update_fields=["state", "sent_at", "attempts", "next_attempt_at",
+                                  "last_error"])
         return email.state
 
 
@@ -105,7 +132,11 @@ def due_emails(*, now: datetime.datetime | None = None) -> list[int]:
 
 
 def relay_outbox() -> int:
-    """Queue every due pending e-mail. Run periodically by Celery beat. Returns the count."""
-    ids = due_emails()
-    _enqueue(ids)
-    return len(ids)
+    """Queue every due pending e-mail. Run periodically by Celery beat.
+
+    Queueing a row that is already queued is harmless: ``deliver`` sends it once.
+
+    Returns:
+        How many e-mails were published to the broker.
+    """
+    return _enqueue(due_emails())

@@ -27,6 +27,17 @@ logger = logging.getLogger(__name__)
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
+def _publish(task, run_id: int) -> None:
+    """Queue ``task`` for a run; with the broker down the run stays ``queued`` (it can be
+    started again from the back office) instead of failing the request."""
+    try:
+        task.delay(run_id)
+    except Exception:
+        if task.app.conf.task_always_eager:
+            raise
+        logger.warning("statistics run %s could not be queued (broker unavailable)", run_id)
+
+
 @transaction.atomic
 def request_annual_statistics(*, office: Office, year: int,
                               actor: AbstractBaseUser | None = None) -> StatisticsRun:
@@ -45,7 +56,7 @@ def request_annual_statistics(*, office: Office, year: int,
         raise ValidationError(_("The year %(year)d has not started yet.") % {"year": year},
                               code="future_year")
     run = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
-    transaction.on_commit(lambda: build_annual_statistics.delay(run.pk))
+    transaction.on_commit(lambda: _publish(build_annual_statistics, run.pk))
     return run
 
 
@@ -75,7 +86,8 @@ def execute_statistics_run(*, run_id: int) -> StatisticsRun:
                 for code, form in sorted(forms.items())
             ])
             StatisticsRun.objects.filter(pk=run.pk).update(
-                state=StatisticsRun.State.SUCCEEDED, finished_at=timezone.now(), error="")
+                state=StatisticsRun.State.SUCCEEDED, finished_at=timezone.now(), error="",
+                progress=len(forms), progress_total=len(forms))
     except Exception as exc:
         StatisticsRun.objects.filter(pk=run.pk).update(
             state=StatisticsRun.State.FAILED, finished_at=timezone.now(),
