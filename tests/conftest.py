@@ -44,8 +44,25 @@ def plain_user(reference_data):
 
 
 def login(user) -> Client:
+    """A client logged in as ``user`` with the password and a verified second factor.
+
+    The password goes through the real authentication backends (django-axes needs a request);
+    the second factor is an authenticator made here, marked verified with ``django_otp.login``
+    as the second-factor step does (a real code could not be typed twice within 30 seconds).
+    """
+    import django_otp
+    from django.test import RequestFactory
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=RequestFactory().post("/backoffice/login/"),
+                        username=user.username, password=PASSWORD)
+    device = (TOTPDevice.objects.filter(user=user, confirmed=True).first()
+              or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True))
+    request = RequestFactory().get("/")
+    request.session, request.user = client.session, user
+    django_otp.login(request, device)
+    request.session.save()
     return client
 
 

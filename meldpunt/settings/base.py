@@ -30,6 +30,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "reports.apps.ReportsConfig",
 ]
 
@@ -41,8 +46,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Session limits, the second factor on staff pages, no-store, 403 logging (docs/security.md).
+    "reports.security.StaffSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # django-axes wants to be last: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "meldpunt.urls"
@@ -74,6 +85,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses locked-out username+IP pairs before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -182,3 +195,76 @@ CELERY_BEAT_SCHEDULE = {
     # Re-queue e-mails whose delivery is due (broker was down, or a retry after a failure).
     "relay-outbox": {"task": "reports.tasks.relay_outbox", "schedule": 60.0},
 }
+
+# Nothing lost, nothing doubled (issue 6). See docs/operations.md.
+# Where the office hears about a new online report (case number and back-office link only).
+OFFICE_NOTIFY_EMAILS = env.list("OFFICE_NOTIFY_EMAILS", default=[])
+# The back office's public address for links in e-mail, e.g. https://meldpunt.example.nl.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# An SMTP server that accepts the connection but never answers must not hold a worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Publishing from the web process fails fast when Redis is down or hangs: no publish retries, a
+# 1 s connect and socket timeout and no reconnect loop for a publisher's channel. The outbox
+# keeps the e-mail pending and the relay (beat, every 60 s) queues it again. Workers reconnect
+# with their own CELERY_BROKER_CONNECTION_MAX_RETRIES (Celery's default, 100).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 1.0,
+    "max_retries": 0,
+    # A task taken by a worker that died (acks_late) is handed out again after this many seconds.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
+
+# Annual reports (issue 4): cells below this count are suppressed in released reports.
+DISCLOSURE_THRESHOLD = env.int("DISCLOSURE_THRESHOLD", default=5)
+
+# Staff authentication and sessions (issue 6). See docs/security.md.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Older hashes still verify and are upgraded to Argon2 at the next login.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Sessions: a new key at login (Django), 30 minutes idle, 10 hours at most after login. The
+# cookie and the database row expire after 30 minutes without a request; StaffSecurityMiddleware
+# enforces both limits on the server.
+SESSION_COOKIE_AGE = 30 * 60
+STAFF_SESSION_IDLE_SECONDS = SESSION_COOKIE_AGE
+STAFF_SESSION_MAX_SECONDS = 10 * 60 * 60
+CSRF_COOKIE_SAMESITE = "Lax"
+# A password-reset link works once and for one hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# Two-factor authentication (django-otp): TOTP plus single-use recovery codes. django-otp's own
+# exponential back-off is off; reports.security locks the second factor after 5 wrong codes.
+OTP_TOTP_ISSUER = MELDPUNT_OFFICE["name"]
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+SECOND_FACTOR_FAILURE_LIMIT = 5
+SECOND_FACTOR_LOCKOUT_SECONDS = 15 * 60
+RECOVERY_CODE_COUNT = 10
+# django-axes: 5 failed logins for one username from one address lock that pair for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it (else anyone could keep a colleague locked out).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "reports.security.SecurityLogAxesHandler"
+AXES_LOCKOUT_CALLABLE = "reports.security.lockout_response"
+# Content-Security-Policy (django-csp 4): only this site's own files; no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Security events (identifiers only) always reach the log, whatever LOG_LEVEL says.
+LOGGING.setdefault("loggers", {})["meldpunt.security"] = {"level": "INFO"}

@@ -1,8 +1,8 @@
 """Back-office URLs under ``/backoffice/``."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
+from reports.urls.auth import urlpatterns as auth_urlpatterns
 from reports.views import audit, case_detail, cases, registration, statistics
 
 
@@ -26,14 +26,23 @@ class FormatConverter:
         return value
 
 
+class ReportFormatConverter:
+    regex = "pdf|csv|xlsx|json"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 register_converter(CbsCodeConverter, "cbs")
 register_converter(FormatConverter, "fmt")
+register_converter(ReportFormatConverter, "rfmt")
 
 app_name = "backoffice"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *auth_urlpatterns,  # login, logout, second factor, passwords
     path("", cases.complaint_list, name="complaint_list"),
     path("zaken/<uuid:public_id>/", case_detail.complaint_detail, name="complaint_detail"),
     path("zaken/<uuid:public_id>/classificeren/", case_detail.classify, name="classify"),
@@ -53,6 +62,12 @@ urlpatterns = [
     path("statistiek/<int:year>.zip", statistics.statistics_zip, name="statistics_zip"),
     path("statistiek/<int:year>/<cbs:code>.<fmt:fmt>", statistics.statistics_file,
          name="statistics_file"),
+    path("statistiek/<int:year>/vrijgeven/", statistics.release, name="release_reports"),
+    path("statistiek/run/<uuid:public_id>.json", statistics.run_status, name="run_status"),
+    path("statistiek/rapport/<uuid:public_id>.<rfmt:fmt>", statistics.report_file,
+         name="report_file"),
+    path("statistiek/rapport/<uuid:public_id>/exact.<rfmt:fmt>", statistics.report_exact_file,
+         name="report_exact_file"),
     path("export.csv", cases.export, {"fmt": "csv"}, name="export_csv"),
     path("export.xlsx", cases.export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("dashboard/", cases.dashboard, name="dashboard"),

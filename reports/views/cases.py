@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from reports.filters import ComplaintFilter
 from reports.models import Complaint
+from reports.security import SecurityEvent, log_security_event
 from reports.selectors import cases, permissions
 from reports.services import export as export_service
 
@@ -86,6 +87,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     exported = export_service.export_cases(
         user=request.user, queryset=cases.for_export(queryset=queryset), fmt=fmt,
         filter_names=filterset.active_filter_names())
+    log_security_event(event=SecurityEvent.EXPORT, request=request, format=fmt)
     response = HttpResponse(exported.content, content_type=exported.content_type)
     response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     return response

@@ -109,10 +109,21 @@ def file_report(page, base_url: str, *, description: str, incident: str, residen
 
 
 def log_in(page, base_url: str, username: str) -> None:
+    """Password, then the code of an authenticator made for the user (second factor)."""
+    from django.contrib.auth import get_user_model
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=get_user_model().objects.get(username=username), confirmed=True)
     page.goto(f"{base_url}/backoffice/login/")
     page.locator("main input[name=username]").fill(username)
     page.locator("main input[name=password]").fill(PASSWORD)
     response = submit(page, "main form button[type=submit]")
+    assert response.status == 200
+    assert page.url == f"{base_url}/backoffice/tweestaps/?next=%2Fbackoffice%2F"
+    page.locator("main input[name=token]").fill(f"{totp(device.bin_key):06d}")
+    response = submit(page, "main form:has(input[name=token]) button[type=submit]")
     assert response.status == 200
     assert page.url == f"{base_url}/backoffice/"
 
@@ -225,6 +236,9 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
 
     for target in (Status.IN_PROGRESS, Status.CLOSED):
         page.locator('form[action$="/status/"] select[name=to_status]').select_option(target)
+        if target == Status.CLOSED:
+            page.locator('form[action$="/status/"] select[name=outcome]').select_option(
+                "resolved")
         response = submit(page, 'form[action$="/status/"] button[type=submit]')
         assert response.status == 200
         assert page.url == detail_url
@@ -241,7 +255,7 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
          "type=report;grounds=race,religion;domain=hospitality;nature=hostile_treatment;"
          "handling=advice_information,registration"),
         ("status", "new", "in_progress"),
-        ("status", "in_progress", "closed"),
+        ("status", "in_progress", "closed:resolved"),
     ]
     second.refresh_from_db()
     assert (second.status, second.assigned_to_id) == (Status.NEW, None)

@@ -6,10 +6,14 @@ from reports.services.accounts import create_demo_users
 
 
 class Command(BaseCommand):
-    help = "Create or reset the demo users 'coordinator' and 'caseworker'; print passwords."
+    help = ("Create or reset the demo users 'coordinator' and 'caseworker'; print passwords, "
+            "authenticator secrets and recovery codes.")
 
     def handle(self, *args: object, **options: object) -> None:
         credentials = create_demo_users()
         self.stdout.write("Demo accounts for http://127.0.0.1:8000/backoffice/ :")
-        for username, password in credentials.items():
-            self.stdout.write(f"  {username:<12} password: {password}")
+        for username, found in credentials.items():
+            self.stdout.write(f"  {username:<12} password: {found.password}")
+            self.stdout.write(f"  {'':<12} authenticator key: {found.totp_secret}")
+            self.stdout.write(f"  {'':<12} authenticator URI: {found.totp_uri}")
+            self.stdout.write(f"  {'':<12} recovery codes: {' '.join(found.recovery_codes)}")

@@ -63,6 +63,7 @@ def test_page_loads_no_external_resources(client, office):
                  for tag, attrs in page.tags if tag in {"link", "script"}]
     assert resources == [
         ("link", "/static/vendor/bootstrap/bootstrap.min.css"),
+        ("link", "/static/css/meldpunt.css"),
         ("script", "/static/vendor/bootstrap/bootstrap.bundle.min.js"),
     ]
     for tag, attrs in page.tags:
