@@ -40,6 +40,7 @@ from reports.models import (
     Team,
 )
 from reports.selectors import permissions
+from reports.services.notifications import notify_office_of_new_report
 from reports.vocabulary import (
     HANDLING_REQUIRING_IDENTITY,
     Anonymity,
@@ -162,6 +163,9 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
             database's unique constraint decides between concurrent repeats.
         fields: the keyword arguments of ``register_complaint`` that the form collects. A reporter
             who leaves no name, e-mail or phone is recorded as fully anonymous.
+
+    A new complaint queues a notice to the office (``notify_office_of_new_report``) in the same
+    transaction; a repeated token queues nothing.
     """
     if submission_token is not None:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
@@ -176,6 +180,7 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
             if submission_token is not None:
                 complaint.submission_token = submission_token
                 complaint.save(update_fields=["submission_token"])
+            notify_office_of_new_report(complaint=complaint)
     except IntegrityError:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is None:
