@@ -143,7 +143,10 @@ def test_status_and_total_labels_in_dutch():
         assert {member.value: str(member.label) for member in Status} == {
             "new": "Nieuw",
             "in_progress": "In behandeling",
+            "awaiting_reporter": "Wacht op melder",
+            "awaiting_other_party": "Wacht op wederpartij",
             "closed": "Afgesloten",
+            "reopened": "Heropend",
             "rejected": "Niet in behandeling genomen",
         }
         assert _("Total") == "Totaal"

@@ -34,6 +34,14 @@ CSP = sorted([
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
+def translated(message: str) -> str:
+    """``message`` as the default (Dutch) language renders it."""
+    from django.utils import translation
+
+    with translation.override("nl"):
+        return translation.gettext(message)
+
+
 def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     """The code an authenticator app shows now (or ``steps_ahead`` periods later)."""
     value = totp(device.bin_key, step=device.step, t0=device.t0 - steps_ahead * device.step,
@@ -151,7 +159,7 @@ def test_enrolment_end_to_end(client, reference_data, caplog):
 
     response = client.post(ENROL_URL, {"token": wrong_code(device), "next": LIST_URL})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"token": ["This code is not valid."]}
+    assert response.context["form"].errors == {"token": [translated("This code is not valid.")]}
     assert client.get(LIST_URL).status_code == 302
 
     response = client.post(ENROL_URL, {"token": code_for(device), "next": LIST_URL})
@@ -210,7 +218,7 @@ def test_a_totp_code_works_once(client, staff):
     password_login(other, "staff1")
     response = other.post(SECOND_FACTOR_URL, {"token": code})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"token": ["This code is not valid."]}
+    assert response.context["form"].errors == {"token": [translated("This code is not valid.")]}
 
 
 def test_recovery_code_works_once(client, staff, caplog):
@@ -229,7 +237,7 @@ def test_recovery_code_works_once(client, staff, caplog):
     password_login(other, "staff1")
     response = other.post(SECOND_FACTOR_URL, {"token": codes[3], "next": LIST_URL})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"token": ["This code is not valid."]}
+    assert response.context["form"].errors == {"token": [translated("This code is not valid.")]}
     assert other.get(LIST_URL).status_code == 302
 
 
@@ -255,11 +263,11 @@ def test_second_factor_locks_after_five_wrong_codes(client, staff, caplog):
     for _attempt in range(4):
         response = client.post(SECOND_FACTOR_URL, {"token": wrong})
         assert response.status_code == 200
-        assert response.context["form"].errors == {"token": ["This code is not valid."]}
+        assert response.context["form"].errors == {"token": [translated("This code is not valid.")]}
     response = client.post(SECOND_FACTOR_URL, {"token": wrong})
     assert response.status_code == 429
     assert response.context["locked_message"] == (
-        "Too many wrong codes. Try again in 15 minutes.")
+        translated("Too many wrong codes. Try again in 15 minutes."))
 
     # Locked: the right code is refused too, also from a new session.
     assert client.post(SECOND_FACTOR_URL, {"token": code_for(device)}).status_code == 429
@@ -351,7 +359,8 @@ def test_login_locks_after_five_failures_per_username_and_address(client, staff,
     response = password_login(client, "staff1", "wrong password")
     assert response.status_code == 429
     assert response.context["message"] == (
-        "Too many failed login attempts. Try again in 30 minutes or reset your password.")
+        translated("Too many failed login attempts. Try again in 30 minutes or reset your "
+                   "password."))
     # The right password is refused during the lockout ...
     assert password_login(client, "staff1").status_code == 429
     # ... from this address only.
