@@ -8,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 CASEWORKER = "caseworker"
 COORDINATOR = "coordinator"
+#: Municipal accounts: no complaint permissions at all. The global ``view_municipality_reports``
+#: shows the portal in the menu; which municipalities' reports they see is the object permission of
+#: the same name on each ``Municipality`` (``reports.services.reports.link_municipal_account``).
+MUNICIPALITY = "municipality"
 
 #: Role (group name) -> permission codenames in the ``reports`` app.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -30,7 +34,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "export_complaints",
         "view_access_log",
         "view_dashboard",
+        "release_annual_reports",
+        "view_exact_statistics",
     ),
+    MUNICIPALITY: ("view_municipality_reports",),
 }
 
-ROLE_LABELS = {CASEWORKER: _("Caseworker"), COORDINATOR: _("Coordinator")}
+ROLE_LABELS = {CASEWORKER: _("Caseworker"), COORDINATOR: _("Coordinator"),
+               MUNICIPALITY: _("Municipality")}

@@ -1,31 +1,91 @@
-"""Annual statistics in the back office: start runs, follow them, download the forms."""
+"""Annual statistics in the back office: start runs and follow them, release the protected
+reports, list the released versions and download them (protected, or exact with
+``reports.view_exact_statistics``)."""
 
 
 from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
+from reports import disclosure
 from reports.forms import StatisticsRunForm
+from reports.models import AnnualReport, StatisticsRun
+from reports.rendering.pdf import report_pdf
+from reports.rendering.tables import (
+    file_stem,
+    report_csv,
+    report_document,
+    report_xlsx,
+    row_label,
+)
+from reports.selectors import reports as report_selectors
 from reports.selectors.reference import current_office
 from reports.selectors.statistics import latest_runs, snapshot_years, snapshots_for_year
+from reports.services.reports import release_annual_reports
 from reports.services.statistics import form_csv, form_document, request_annual_statistics
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+def report_file_response(*, report: AnnualReport, fmt: str, exact: bool = False) -> HttpResponse:
+    """A released report as a download: ``pdf`` (protected only), ``csv``, ``xlsx`` or
+    ``json``. The caller has checked that the user may have it."""
+    if fmt == "pdf":
+        body: bytes | str = report_pdf(report=report,
+                                       trend=report_selectors.trend_totals(report=report))
+    elif fmt == "csv":
+        body = report_csv(report=report, exact=exact)
+    elif fmt == "xlsx":
+        body = report_xlsx(report=report, exact=exact)
+    else:
+        body = json.dumps(report_document(report=report, exact=exact), ensure_ascii=False,
+                          indent=2)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = (
+        f'attachment; filename="{file_stem(report=report, exact=exact)}.{fmt}"')
+    return response
+
+
+def _change_lines(report: AnnualReport) -> list[str]:
+    """``changes`` as readable lines: ``<table title row> / <column>: before → after``."""
+    lines = []
+    for change in report.changes:
+        values = [disclosure.display_value(change[key], threshold=report.threshold)
+                  for key in ("before", "after")]
+        lines.append(f"{change['table']} · {row_label(table=change['table'], row=change['row'])}"
+                     f" · {change['column']}: {values[0]} → {values[1]}")
+    return lines
+
+
+def _shown_year(request: HttpRequest, years: list[int]) -> int | None:
+    shown = request.GET.get("year", "")
+    if shown.isdigit() and int(shown) in years:
+        return int(shown)
+    return years[0] if years else None
 
 
 @login_required
 @permission_required("reports.run_annual_statistics", raise_exception=True)
 def statistics(request: HttpRequest) -> HttpResponse:
-    """Start the annual statistics for a year, follow the runs and download the forms."""
+    """Start the annual statistics for a year, follow the runs, release and download."""
     office = current_office()
     form = StatisticsRunForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -38,22 +98,86 @@ def statistics(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The annual statistics have been started."))
             return redirect(f"{reverse('backoffice:statistics')}?year={form.cleaned_data['year']}")
     years = snapshot_years(office=office)
-    shown = request.GET.get("year", "")
-    shown_year = int(shown) if shown.isdigit() and int(shown) in years else (
-        years[0] if years else None)
+    all_years = sorted(set(years) | set(report_selectors.report_years(office=office)),
+                       reverse=True)
+    shown_year = _shown_year(request, all_years)
+    runs = list(latest_runs(office=office))
+    released = (list(report_selectors.released_reports(office=office, year=shown_year))
+                if shown_year else [])
+    latest = (report_selectors.latest_versions(office=office, year=shown_year)
+              if shown_year else {})
     return render(request, "backoffice/statistics.html", {
-        "form": form, "runs": latest_runs(office=office), "years": years,
-        "shown_year": shown_year,
+        "form": form, "runs": runs, "years": all_years, "shown_year": shown_year,
         "snapshots": list(snapshots_for_year(office=office, year=shown_year)) if shown_year
         else [],
+        "active_runs": any(run.state in (StatisticsRun.State.QUEUED, StatisticsRun.State.RUNNING)
+                           for run in runs),
+        "released": [{"report": report, "latest": latest.get(report.scope) == report.version,
+                      "changes": _change_lines(report)} for report in released],
     }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@permission_required("reports.release_annual_reports", raise_exception=True)
+@require_POST
+def release(request: HttpRequest, year: int) -> HttpResponse:
+    """Release the protected reports of ``year`` (a new version only where something changed)."""
+    try:
+        released = release_annual_reports(office=current_office(), year=year,
+                                          actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if released:
+            messages.success(request, _("%(count)d new report versions were released.")
+                             % {"count": len(released)})
+        else:
+            messages.info(request, _("Nothing changed since the last release; no new "
+                                     "versions."))
+    return redirect(f"{reverse('backoffice:statistics')}?year={year}")
 
 
 @login_required
 @permission_required("reports.run_annual_statistics", raise_exception=True)
 @require_GET
+@never_cache
+def run_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """The state and progress of one run, for following it."""
+    run = StatisticsRun.objects.filter(office=current_office(), public_id=public_id).first()
+    if run is None:
+        raise Http404
+    return JsonResponse({"state": run.state, "progress": run.progress,
+                         "progress_total": run.progress_total, "year": run.year})
+
+
+@login_required
+@permission_required("reports.run_annual_statistics", raise_exception=True)
+@require_GET
+def report_file(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
+    """A released report, protected, as PDF, CSV or XLSX."""
+    report = report_selectors.report_by_public_id(office=current_office(), public_id=public_id)
+    if report is None:
+        raise Http404
+    return report_file_response(report=report, fmt=fmt)
+
+
+@login_required
+@permission_required("reports.view_exact_statistics", raise_exception=True)
+@require_GET
+def report_exact_file(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
+    """A released report's exact (unprotected) counts as CSV, XLSX or JSON."""
+    report = report_selectors.report_by_public_id(office=current_office(), public_id=public_id)
+    if report is None or fmt == "pdf":
+        raise Http404
+    return report_file_response(report=report, fmt=fmt, exact=True)
+
+
+@login_required
+@permission_required(("reports.run_annual_statistics", "reports.view_exact_statistics"),
+                     raise_exception=True)
+@require_GET
 def statistics_file(request: HttpRequest, year: int, code: str, fmt: str) -> HttpResponse:
-    """One municipality's form for ``year`` as JSON or CSV."""
+    """One municipality's stored (exact) form for ``year`` as JSON or CSV."""
     snapshot = snapshots_for_year(office=current_office(), year=year).filter(
         municipality_id=code).first()
     if snapshot is None:
@@ -70,10 +194,11 @@ def statistics_file(request: HttpRequest, year: int, code: str, fmt: str) -> Htt
 
 
 @login_required
-@permission_required("reports.run_annual_statistics", raise_exception=True)
+@permission_required(("reports.run_annual_statistics", "reports.view_exact_statistics"),
+                     raise_exception=True)
 @require_GET
 def statistics_zip(request: HttpRequest, year: int) -> HttpResponse:
-    """All forms of ``year`` in one ZIP: ``<year>/<code>.json`` and ``.csv`` per municipality."""
+    """All stored (exact) forms of ``year`` in one ZIP: ``<year>/<code>.json`` and ``.csv``."""
     snapshots = list(snapshots_for_year(office=current_office(), year=year))
     if not snapshots:
         raise Http404

@@ -1,4 +1,5 @@
-"""``manage.py annual_statistics``: runs the job, writes a JSON and a CSV per municipality."""
+"""``manage.py annual_statistics``: runs the job, writes a JSON and a CSV per municipality,
+protected by default and exact with ``--exact --user`` (``reports.view_exact_statistics``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from reports.models import AnnualSnapshot, StatisticsRun
 from reports.selectors.reference import current_office
 from reports.services.reference import load_reference_data
 from reports.vocabulary import Ground, Handling, Nature, SocietalDomain
-from tests.factories import ComplaintFactory
+from tests.factories import CaseworkerFactory, ComplaintFactory, CoordinatorFactory
+from tests.reports.rendering.year import expected_assen_protected, hand_made_year
 
 DRENTHE = [
     "GM0106", "GM0109", "GM0114", "GM0118", "GM0119", "GM1680",
@@ -43,15 +46,22 @@ def committed_office(transactional_db):
     return current_office()
 
 
-def test_writes_a_json_and_a_csv_file_per_served_municipality(committed_office, tmp_path):
+@pytest.fixture
+def exact_user(committed_office):
+    """A coordinator: holds ``reports.view_exact_statistics``."""
+    return CoordinatorFactory(username="coordinator")
+
+
+def test_writes_a_json_and_a_csv_file_per_served_municipality(committed_office, exact_user,
+                                                              tmp_path):
     ComplaintFactory(reporter_residence="GM0106", incident_municipality="GM0106",
                      grounds=[Ground.RACE, Ground.RELIGION], societal_domain="housing",
                      nature="hostile_treatment", handling=[Handling.REGISTRATION])
     ComplaintFactory(reporter_residence="GM0106", incident_municipality="GM0114")
     stdout = io.StringIO()
 
-    call_command("annual_statistics", "--year", "2020", "--exact", "--output", str(tmp_path),
-                 stdout=stdout)
+    call_command("annual_statistics", "--year", "2020", "--exact", "--user", "coordinator",
+                 "--output", str(tmp_path), stdout=stdout)
 
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
                      if p.is_file())
@@ -104,9 +114,66 @@ def test_writes_a_json_and_a_csv_file_per_served_municipality(committed_office, 
     assert len(assen_csv) == 51  # header, 49 rows and the empty string after the last newline
 
 
-def test_without_exact_refuses_and_writes_nothing(db, tmp_path):
-    with pytest.raises(CommandError, match="pass --exact"):
+def test_without_exact_writes_the_protected_forms(committed_office, tmp_path):
+    hand_made_year()
+    stdout = io.StringIO()
+
+    call_command("annual_statistics", "--year", "2020", "--output", str(tmp_path),
+                 stdout=stdout)
+
+    assert stdout.getvalue() == f"Wrote 24 protected files to {tmp_path / '2020'}.\n"
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
+                     if p.is_file())
+    assert written == sorted(f"2020/{code}.{ext}" for code in DRENTHE for ext in ("json", "csv"))
+    expected = expected_assen_protected()
+    assert json.loads((tmp_path / "2020" / "GM0106.json").read_text(encoding="utf-8")) == {
+        "year": 2020, "office": "Meldpunt Discriminatie Drenthe",
+        "municipality": {"code": "GM0106", "name": "Assen"}, "protected": True,
+        "threshold": 5, "tables": expected["tables"],
+        "suppressed": {table: rows for table, rows in expected["suppressed"].items() if rows},
+    }
+    assen_csv = (tmp_path / "2020" / "GM0106.csv").read_text(encoding="utf-8").split("\n")
+    assert assen_csv[:3] == [
+        "table,row,label,resident_here,resident_elsewhere,resident_total,non_resident_here,"
+        "total,suppressed",
+        "total,total,Totaal,1,1,2,1,3,",
+        "ground,race,Ras (herkomst/huidskleur),,,,,,"
+        "resident_here;resident_elsewhere;resident_total;non_resident_here;total",
+    ]
+    assert "ground,age,Leeftijd,0,0,0,0,0," in assen_csv
+    assert len(assen_csv) == 51
+
+
+def test_a_failed_audit_writes_nothing(committed_office, tmp_path, monkeypatch):
+    from reports import disclosure
+
+    hand_made_year()
+    monkeypatch.setattr(disclosure, "audit", lambda protected, **kwargs: disclosure.AuditResult(
+        failures=[disclosure.AuditFailure(table="ground", row="race", column="total", low=0,
+                                          high=0)]))
+
+    with translation.override("en"), pytest.raises(
+            CommandError, match="^The disclosure audit failed for GM1680, GM0106"):
         call_command("annual_statistics", "--year", "2020", "--output", str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_exact_needs_a_user(db, tmp_path):
+    with pytest.raises(CommandError, match="name an account that may see them with --user"):
+        call_command("annual_statistics", "--year", "2020", "--exact", "--output",
+                     str(tmp_path))
+
+    assert StatisticsRun.objects.count() == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("username", ["caseworker", "nobody"])
+def test_exact_needs_the_exact_permission(office, tmp_path, username):
+    CaseworkerFactory(username="caseworker")
+
+    with pytest.raises(CommandError, match=f"'{username}' may not see exact counts"):
+        call_command("annual_statistics", "--year", "2020", "--exact", "--user", username,
+                     "--output", str(tmp_path))
 
     assert StatisticsRun.objects.count() == 0
     assert list(tmp_path.iterdir()) == []
@@ -115,7 +182,7 @@ def test_without_exact_refuses_and_writes_nothing(db, tmp_path):
 @pytest.mark.parametrize("year", ["1999", "2101"])
 def test_a_year_outside_2000_to_2100_is_a_command_error(office, tmp_path, year):
     with pytest.raises(CommandError, match="2000"):
-        call_command("annual_statistics", "--year", year, "--exact", "--output", str(tmp_path))
+        call_command("annual_statistics", "--year", year, "--output", str(tmp_path))
 
     assert StatisticsRun.objects.count() == 0
     assert list(tmp_path.iterdir()) == []

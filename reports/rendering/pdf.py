@@ -1,0 +1,73 @@
+"""The released report as a PDF laid out like the legal form, rendered by WeasyPrint.
+
+The HTML is self-contained (inline CSS, inline SVG charts) and the URL fetcher refuses every URL
+that is not a ``data:`` URL, so rendering never makes a network or file request.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetchingError
+
+from reports import disclosure
+from reports.models import AnnualReport
+from reports.rendering.charts import grounds_chart_svg, trend_chart_svg
+from reports.rendering.tables import LEGAL_COLUMN_GROUPS, form_tables, scope_name
+
+logger = logging.getLogger(__name__)
+
+
+class DataOnlyFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that only serves ``data:`` URLs; it refuses everything else
+    (http, https, file, …) and remembers what it refused in ``refused``."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(allowed_protocols=("data",), **kwargs)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: dict | None = None):  # noqa: ANN201 - WeasyPrint's type
+        if not url.lower().startswith("data:"):
+            self.refused.append(url)
+            logger.warning("PDF rendering refused to fetch %s", url[:100])
+            raise URLFetchingError(f"refused: {url[:100]}")
+        return super().fetch(url, headers)
+
+
+def report_html(*, report: AnnualReport, trend: list[tuple[int, int | None]]) -> str:
+    """The HTML the PDF is rendered from (Dutch: the legal form's language)."""
+    display = disclosure.display_value
+    data = report.protected_data
+    tables = [
+        {"title": table.title, "key": table.key,
+         "rows": [{"label": row.label, "is_total": row.code == "total",
+                   "cells": [display(value, threshold=report.threshold) for value in row.values]}
+                  for row in table.rows]}
+        for table in form_tables(data=data)
+    ]
+    with translation.override("nl"):
+        return render_to_string("reports/annual_report_pdf.html", {
+            "report": report, "scope_name": scope_name(report=report), "tables": tables,
+            "column_groups": LEGAL_COLUMN_GROUPS,
+            "released_at": timezone.localtime(report.released_at),
+            "grounds_chart": grounds_chart_svg(data=data, threshold=report.threshold),
+            "trend_chart": trend_chart_svg(totals=trend),
+            "is_office": report.municipality_id is None,
+        })
+
+
+def report_pdf(*, report: AnnualReport, trend: list[tuple[int, int | None]],
+               fetcher: DataOnlyFetcher | None = None) -> bytes:
+    """The protected report as PDF bytes.
+
+    Args:
+        report: the released version.
+        trend: ``[(year, total or None)]`` oldest first (``selectors.reports.trend_totals``).
+        fetcher: the URL fetcher to use (a fresh ``DataOnlyFetcher`` by default).
+    """
+    html = report_html(report=report, trend=trend)
+    return HTML(string=html, base_url=None,
+                url_fetcher=fetcher or DataOnlyFetcher()).write_pdf()

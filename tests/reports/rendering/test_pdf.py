@@ -1,0 +1,82 @@
+"""The PDF of a released report and its charts (``reports.rendering.pdf`` and ``.charts``)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from reports.rendering.charts import grounds_chart_svg, trend_chart_svg
+from reports.rendering.pdf import DataOnlyFetcher, report_html, report_pdf
+from tests.reports.rendering.test_tables import assen_report
+from tests.reports.rendering.year import expected_assen_protected
+
+TREND = [(2018, None), (2019, 9), (2020, 3)]
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_pdf_has_the_legal_form_with_hidden_cells():
+    fetcher = DataOnlyFetcher()
+    data = report_pdf(report=assen_report(), trend=TREND, fetcher=fetcher)
+
+    assert data.startswith(b"%PDF-")
+    text = pdf_text(data)
+    for label in ("Meldpunt Discriminatie Drenthe", "Assen (GM0106)", "2020",
+                  "1. Totaal aantal klachten", "2. Discriminatiegrond",
+                  "3. Maatschappelijk terrein", "4. Aard", "5. Klachtbehandeling",
+                  "Ras (herkomst/huidskleur)", "Arbeidsmarkt", "Omstreden behandeling",
+                  "Registratie", "Totaal", "Klacht van ingezetene", "subtotaal"):
+        assert label in text, label
+    assert re.search(r"Klacht van\s+niet-\s*ingezetene\s+over voorval\s+in de\s+gemeente",
+                     text)
+    # Table 1 exact; the hidden race row as "<5" in all five columns; the unknown grounds row
+    # hidden too; a zero row as zeros.
+    assert "Totaal 1 1 2 1 3" in text
+    assert "Ras (herkomst/huidskleur) <5 <5 <5 <5 <5" in text
+    assert "Leeftijd 0 0 0 0 0" in text
+    assert fetcher.refused == []
+
+
+def test_html_is_self_contained():
+    html = report_html(report=assen_report(), trend=TREND)
+
+    assert html.count("<svg") == 2
+    assert re.findall(r'(?:src|href)="(?!#)[^"]*"', html) == []
+    assert "<link" not in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        'xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+
+
+def test_the_fetcher_refuses_everything_but_data_urls():
+    fetcher = DataOnlyFetcher()
+    html = ('<p>x</p><img src="http://example.invalid/a.png">'
+            '<img src="file:///etc/hostname"><link rel="stylesheet" href="https://cdn.invalid/x.css">'
+            '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">')
+
+    HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
+
+    assert sorted(fetcher.refused) == ["file:///etc/hostname", "http://example.invalid/a.png",
+                                       "https://cdn.invalid/x.css"]
+
+
+@pytest.mark.parametrize("chart", ["grounds", "trend"])
+def test_charts_are_inline_svg_without_references(chart):
+    svg = (grounds_chart_svg(data=expected_assen_protected(), threshold=5) if chart == "grounds"
+           else trend_chart_svg(totals=TREND))
+
+    assert svg.startswith("<svg")
+    assert svg.endswith("</svg>")
+    assert " style=" not in svg
+    assert all(ref.startswith(f"#{chart}-") for ref in re.findall(r'href="([^"]*)"', svg))
+    assert all(identifier.startswith(f"{chart}-")
+               for identifier in re.findall(r'\sid="([^"]*)"', svg))
+    # Deterministic: the same input draws the same SVG.
+    again = (grounds_chart_svg(data=expected_assen_protected(), threshold=5)
+             if chart == "grounds" else trend_chart_svg(totals=TREND))
+    assert again == svg

@@ -1,0 +1,170 @@
+"""The permission matrix, generated from the URL configuration (issue 3).
+
+Every URL in the ``backoffice`` and ``municipal`` namespaces must be classified in ``MATRIX``
+(or listed in ``AUTH_FLOW`` as a login/second-factor/password page). Each classified URL is
+requested by five actors, and the exact status code is checked:
+
+- ``anonymous``;
+- ``unassigned``: a caseworker the case is not assigned to (the case is not in the open queue);
+- ``assigned``: the caseworker the case is assigned to;
+- ``team``: a caseworker in the team the case is shared with;
+- ``coordinator``.
+
+A new URL fails ``test_every_url_is_classified`` until it is added here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from reports.services.complaints import (
+    add_attachment,
+    assign_complaint,
+    change_status,
+    classify_complaint,
+    share_with_team,
+)
+from reports.services.teams import create_team
+from tests.factories import CaseworkerFactory, ComplaintFactory
+
+NAMESPACES = ("backoffice", "municipal")
+ACTORS = ("anonymous", "unassigned", "assigned", "team", "coordinator")
+#: Login, second-factor and password pages: reachable before logging in, tested in test_auth.
+AUTH_FLOW = {
+    "backoffice:login", "backoffice:logout", "backoffice:second_factor",
+    "backoffice:second_factor_enrol", "backoffice:recovery_codes", "backoffice:password_reset",
+    "backoffice:password_reset_done", "backoffice:password_reset_confirm",
+    "backoffice:password_reset_complete", "backoffice:password_change",
+    "backoffice:password_change_done",
+}
+LOGIN = 302
+#: Case pages: nobody but those who may see the case learns it exists.
+CASE_GET = {"anonymous": LOGIN, "unassigned": 404, "assigned": 200, "team": 200,
+            "coordinator": 200}
+#: Case actions posted without data: visible and changeable → redirect back with a message.
+CASE_POST = {"anonymous": LOGIN, "unassigned": 404, "assigned": 302, "team": 302,
+             "coordinator": 302}
+#: Coordinator-only case actions.
+CASE_POST_COORDINATOR = {"anonymous": LOGIN, "unassigned": 404, "assigned": 403, "team": 403,
+                         "coordinator": 302}
+#: Coordinator-only pages.
+COORDINATOR_PAGE = {"anonymous": LOGIN, "unassigned": 403, "assigned": 403, "team": 403,
+                    "coordinator": 200}
+#: Pages every staff member may open (their content is filtered per user).
+STAFF_PAGE = {"anonymous": LOGIN, "unassigned": 200, "assigned": 200, "team": 200,
+              "coordinator": 200}
+#: The municipal portal: staff hold no municipality, so they see nothing.
+MUNICIPAL_LIST = {"anonymous": LOGIN, "unassigned": 200, "assigned": 200, "team": 200,
+                  "coordinator": 200}
+MUNICIPAL_FILE = {"anonymous": LOGIN, "unassigned": 404, "assigned": 404, "team": 404,
+                  "coordinator": 404}
+
+#: name -> (method, kwargs key, expected status per actor)
+MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
+    "backoffice:complaint_list": ("get", "none", STAFF_PAGE),
+    "backoffice:complaint_detail": ("get", "case", CASE_GET),
+    "backoffice:classify": ("post", "case", CASE_POST),
+    "backoffice:change_status": ("post", "case", CASE_POST),
+    "backoffice:add_note": ("post", "case", CASE_POST),
+    "backoffice:record_message": ("post", "case", CASE_POST),
+    "backoffice:add_attachment": ("post", "case", CASE_POST),
+    "backoffice:update_reporter": ("post", "case", CASE_POST),
+    "backoffice:assign": ("post", "case", CASE_POST_COORDINATOR),
+    "backoffice:share": ("post", "case", CASE_POST_COORDINATOR),
+    # Claiming needs an unassigned case; this one is assigned.
+    "backoffice:claim": ("post", "case", {"anonymous": LOGIN, "unassigned": 404,
+                                          "assigned": 403, "team": 403, "coordinator": 403}),
+    "backoffice:download_attachment": ("get", "attachment", CASE_GET),
+    "backoffice:case_search": ("get", "none", STAFF_PAGE),
+    "backoffice:register": ("get", "none", STAFF_PAGE),
+    "backoffice:dashboard": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:access_log": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:export_csv": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:export_xlsx": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:statistics": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:statistics_zip": ("get", "year", COORDINATOR_PAGE),
+    "backoffice:statistics_file": ("get", "year_code", COORDINATOR_PAGE),
+    "backoffice:release_reports": ("post", "year", {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:run_status": ("get", "run", COORDINATOR_PAGE),
+    "backoffice:report_file": ("get", "report", COORDINATOR_PAGE),
+    "backoffice:report_exact_file": ("get", "report", COORDINATOR_PAGE),
+    "municipal:reports": ("get", "none", MUNICIPAL_LIST),
+    "municipal:report_file": ("get", "report", MUNICIPAL_FILE),
+}
+
+
+def _walk(patterns, namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and namespace in NAMESPACES:
+            yield f"{namespace}:{pattern.name}"
+
+
+def url_names() -> list[str]:
+    return sorted(set(_walk(get_resolver().url_patterns)))
+
+
+def test_every_url_is_classified():
+    unclassified = [name for name in url_names() if name not in MATRIX and name not in AUTH_FLOW]
+    assert unclassified == []
+    stale = [name for name in [*MATRIX, *AUTH_FLOW] if name not in url_names()]
+    assert stale == []
+
+
+@pytest.fixture
+def world(office, coordinator, login_as, settings, tmp_path):
+    """One case assigned to ``assigned`` and shared with ``team``'s team; a second caseworker
+    who is neither; a finished statistics run and a released report for 2020."""
+    from reports.models import AnnualReport, StatisticsRun
+    from reports.services.reports import release_annual_reports
+    from reports.services.statistics import execute_statistics_run
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    assigned = CaseworkerFactory(username="assigned")
+    unassigned = CaseworkerFactory(username="unassigned")
+    member = CaseworkerFactory(username="member")
+    team = create_team(name="Noord")
+    member.groups.add(team.group)
+    case = ComplaintFactory(reporter_residence="GM0106", incident_municipality="GM0106")
+    case = assign_complaint(complaint=case, actor=coordinator, assignee=assigned)
+    case = share_with_team(complaint=case, actor=coordinator, team=team)
+    case = classify_complaint(complaint=case, actor=coordinator, contact_type="report",
+                              grounds=["race"], societal_domain="housing", nature="threat",
+                              handling=["registration"])
+    case = change_status(complaint=case, actor=coordinator, to_status="in_progress")
+    attachment = add_attachment(complaint=case, uploaded_by=coordinator,
+                                upload=SimpleUploadedFile("brief.pdf", b"%PDF-1.4 test"))
+    run = StatisticsRun.objects.create(office=office, year=2020)
+    execute_statistics_run(run_id=run.pk)
+    release_annual_reports(office=office, year=2020, actor=coordinator, run=run)
+    report = AnnualReport.objects.get(year=2020, scope="GM0106")
+    kwargs = {
+        "none": {},
+        "case": {"public_id": case.public_id},
+        "attachment": {"public_id": case.public_id, "attachment_id": attachment.public_id},
+        "year": {"year": 2020},
+        "year_code": {"year": 2020, "code": "GM0106", "fmt": "json"},
+        "run": {"public_id": run.public_id},
+        "report": {"public_id": report.public_id, "fmt": "csv"},
+    }
+    from django.test import Client
+
+    clients = {"anonymous": Client(), "unassigned": login_as(unassigned),
+               "assigned": login_as(assigned), "team": login_as(member),
+               "coordinator": login_as(coordinator)}
+    return clients, kwargs
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_permission_matrix(world, name):
+    clients, kwargs = world
+    method, key, expected = MATRIX[name]
+    url = reverse(name, kwargs=kwargs[key])
+    observed = {actor: getattr(clients[actor], method)(url).status_code for actor in ACTORS}
+    assert observed == expected
+    if expected["anonymous"] == LOGIN:
+        response = getattr(clients["anonymous"], method)(url)
+        assert response["Location"].startswith("/backoffice/login/?next=")
