@@ -269,7 +269,7 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
     page.locator("main form input[name=year]").fill(str(year))
     response = submit(page, "main form button[type=submit]")
     assert response.status == 200
-    assert page.url == f"{base}/backoffice/statistiek/"
+    assert page.url == f"{base}/backoffice/statistiek/?year={year}"
     assert StatisticsRun.objects.count() == 1
     run = StatisticsRun.objects.get()
     deadline = time.monotonic() + RUN_TIMEOUT_S
