@@ -117,14 +117,27 @@ def required_width(*, threshold: int, attainable: float) -> float:
     return float(min(threshold - 1, attainable))
 
 
-def display_value(value: int | None, *, threshold: int) -> str:
-    """How a cell of a protected form is printed: the count, or ``"<threshold"`` when hidden.
+#: Printed for a cell hidden only to protect other cells (its count is 0 or at least the
+#: threshold, so "<5" would be false).
+COMPLEMENTARY_MARK = "x"
+
+
+def display_value(value: int | None, *, threshold: int, exact: int | None = None) -> str:
+    """How a cell of a protected form is printed.
 
     Args:
         value: a cell of ``protect(...)["tables"]``; ``None`` means hidden.
         threshold: the threshold the form was protected with (``protect(...)["threshold"]``).
+        exact: the cell's exact count, when the caller has it. A hidden cell whose exact count is
+            below the threshold (primary suppression) prints as ``"<threshold"``; one hidden only
+            to protect others (complementary suppression) prints as ``COMPLEMENTARY_MARK``.
+            Without ``exact`` every hidden cell prints as ``"<threshold"``.
     """
-    return f"<{threshold}" if value is None else str(value)
+    if value is not None:
+        return str(value)
+    if exact is not None and not 0 < exact < threshold:
+        return COMPLEMENTARY_MARK
+    return f"<{threshold}"
 
 
 def sum_forms(forms: Iterable[Form]) -> Form:

@@ -44,9 +44,12 @@ def report_html(*, report: AnnualReport, trend: list[tuple[int, int | None]]) ->
     tables = [
         {"title": table.title, "key": table.key,
          "rows": [{"label": row.label, "is_total": row.code == "total",
-                   "cells": [display(value, threshold=report.threshold) for value in row.values]}
-                  for row in table.rows]}
-        for table in form_tables(data=data)
+                   "cells": [display(value, threshold=report.threshold, exact=exact)
+                             for value, exact in zip(row.values, exact_row.values,
+                                                     strict=True)]}
+                  for row, exact_row in zip(table.rows, exact_table.rows, strict=True)]}
+        for table, exact_table in zip(form_tables(data=data),
+                                      form_tables(data=report.exact_data), strict=True)
     ]
     with translation.override("nl"):
         return render_to_string("reports/annual_report_pdf.html", {

@@ -149,7 +149,8 @@ def report_xlsx(*, report: AnnualReport, exact: bool = False) -> bytes:
     """The report as an XLSX workbook.
 
     Sheet ``form``: the same columns as the CSV (without ``suppressed``), hidden cells as the
-    text ``<threshold>`` (e.g. ``<5``). Sheet ``about``: office, scope, year, version, release
+    text ``<threshold>`` (e.g. ``<5``) when the count is below the threshold, ``x`` when the
+    cell is hidden only to protect others. Sheet ``about``: office, scope, year, version, release
     time, threshold and whether the counts are protected.
     """
     display = disclosure.display_value
@@ -158,11 +159,12 @@ def report_xlsx(*, report: AnnualReport, exact: bool = False) -> bytes:
     sheet = workbook.active
     sheet.title = "form"
     sheet.append(["table", "row", "label", *COLUMNS])
-    for table in form_tables(data=data):
-        for row in table.rows:
+    for table, exact_table in zip(form_tables(data=data),
+                                  form_tables(data=report.exact_data), strict=True):
+        for row, exact_row in zip(table.rows, exact_table.rows, strict=True):
             sheet.append([table.key, row.code, row.label,
-                          *(display(v, threshold=report.threshold) if v is None else v
-                            for v in row.values)])
+                          *(display(v, threshold=report.threshold, exact=e) if v is None else v
+                            for v, e in zip(row.values, exact_row.values, strict=True))])
     about = workbook.create_sheet("about")
     for key, value in (
         ("office", report.office.name), ("scope", report.scope),

@@ -294,7 +294,7 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
     assert runs.nth(0).locator("td").nth(1).inner_text() == dutch(
         StatisticsRun.State.SUCCEEDED.label)
     totals = {}
-    for row in page.locator("main table.table-sm tbody tr").all():
+    for row in page.locator("[data-testid=snapshots] tbody tr").all():
         municipality, total = row.locator("td").nth(0), row.locator("td").nth(1)
         totals[municipality.inner_text()] = total.inner_text()
     assert len(totals) == 12

@@ -305,3 +305,11 @@ def test_demo_year_every_municipality_and_the_office(office):
     protected, result = protect_and_audit(summary)
     assert result.passed is True
     assert protected["tables"]["total"] == summary["total"]
+
+
+@pytest.mark.parametrize(("value", "exact", "shown"), [
+    (7, 7, "7"), (0, 0, "0"), (None, 3, "<5"), (None, 4, "<5"), (None, 1, "<5"),
+    (None, 5, "x"), (None, 12, "x"), (None, 0, "x"), (None, None, "<5"),
+])
+def test_display_value_never_prints_a_false_bound(value, exact, shown):
+    assert display_value(value, threshold=5, exact=exact) == shown

@@ -80,14 +80,15 @@ def test_exact_csv_has_the_statistics_format():
     assert len(lines) == 50
 
 
-def test_xlsx_shows_hidden_cells_as_below_threshold():
+def test_xlsx_shows_hidden_cells_as_below_threshold_or_x():
     workbook = load_workbook(io.BytesIO(report_xlsx(report=assen_report())))
 
     assert workbook.sheetnames == ["form", "about"]
     rows = [list(row) for row in workbook["form"].iter_rows(values_only=True)]
     assert rows[0] == HEADER
     assert rows[1] == ["total", "total", "Totaal", 1, 1, 2, 1, 3]
-    assert rows[2] == ["ground", "race", "Ras (herkomst/huidskleur)", "<5", "<5", "<5", "<5",
+    # Exact 1, 1, 2, 0, 2: the hidden zero is complementary, so "x" rather than a false "<5".
+    assert rows[2] == ["ground", "race", "Ras (herkomst/huidskleur)", "<5", "<5", "<5", "x",
                        "<5"]
     assert rows[6] == ["ground", "age", "Leeftijd", 0, 0, 0, 0, 0]
     assert len(rows) == 50
