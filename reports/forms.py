@@ -42,7 +42,28 @@ def current_municipalities():
     return Municipality.objects.filter(dissolved_on__isnull=True).order_by("name")
 
 
-class IntakeForm(forms.Form):
+class ReportRulesMixin:
+    """Rules shared by the public form and staff registration: the incident date is not in the
+    future (Europe/Amsterdam), and consent to be contacted needs an e-mail address or phone."""
+
+    def clean_incident_date(self) -> datetime.date | None:
+        value = self.cleaned_data["incident_date"]
+        if value and value > timezone.localdate(timezone=AMSTERDAM):
+            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (data.get("consent_to_contact") and not data.get("reporter_email")
+                and not data.get("reporter_phone") and not self.has_error("reporter_email")
+                and not self.has_error("reporter_phone")):
+            self.add_error("reporter_email", forms.ValidationError(
+                _("To be contacted, leave an e-mail address or a phone number."),
+                code="contact"))
+        return data
+
+
+class IntakeForm(ReportRulesMixin, forms.Form):
     """The public report form at ``/melden/``: short, plain language, everything but the
     description optional."""
 
@@ -92,21 +113,6 @@ class IntakeForm(forms.Form):
         )
         self.helper.add_input(Submit("submit", _("Send report")))
 
-    def clean_incident_date(self) -> datetime.date | None:
-        value = self.cleaned_data["incident_date"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
-        return value
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if (data.get("consent_to_contact") and not data.get("reporter_email")
-                and not data.get("reporter_phone") and not self.has_error("reporter_email")
-                and not self.has_error("reporter_phone")):
-            self.add_error("reporter_email", forms.ValidationError(
-                _("To be contacted, leave an e-mail address or a phone number."),
-                code="contact"))
-        return data
 
 
 class VersionedForm(forms.Form):
@@ -313,7 +319,7 @@ class AttachmentForm(forms.Form):
     upload = forms.FileField(label=_("File"))
 
 
-class StaffRegistrationForm(forms.Form):
+class StaffRegistrationForm(ReportRulesMixin, forms.Form):
     """A report received by phone, e-mail, letter or in person (Besluit art. 7)."""
 
     channel = forms.ChoiceField(
@@ -376,21 +382,6 @@ class StaffRegistrationForm(forms.Form):
                                         code="future")
         return value
 
-    def clean_incident_date(self) -> datetime.date | None:
-        value = self.cleaned_data["incident_date"]
-        if value and value > timezone.localdate(timezone=AMSTERDAM):
-            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
-        return value
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if (data.get("consent_to_contact") and not data.get("reporter_email")
-                and not data.get("reporter_phone") and not self.has_error("reporter_email")
-                and not self.has_error("reporter_phone")):
-            self.add_error("reporter_email", forms.ValidationError(
-                _("To be contacted, leave an e-mail address or a phone number."),
-                code="contact"))
-        return data
 
 
 class StatisticsRunForm(forms.Form):
