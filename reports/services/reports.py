@@ -40,7 +40,7 @@ from reports.selectors.reports import (
 )
 from reports.selectors.statistics import AMSTERDAM, COLUMNS, snapshots_for_year
 from reports.services.outbox import queue_email
-from reports.services.statistics import execute_statistics_run
+from reports.services.statistics import execute_statistics_run, write_documents
 from reports.vocabulary import FORM_TABLES
 
 logger = logging.getLogger(__name__)
@@ -321,13 +321,5 @@ def write_protected_files(*, office: Office, year: int, output_dir: Path) -> lis
     from reports.rendering.tables import data_csv
 
     documents = protected_form_documents(office=office, year=year)
-    target = Path(output_dir) / str(year)
-    target.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for code, document in documents.items():
-        json_path, csv_path = target / f"{code}.json", target / f"{code}.csv"
-        json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
-                             encoding="utf-8")
-        csv_path.write_text(data_csv(data=document), encoding="utf-8")
-        written += [json_path, csv_path]
-    return sorted(written)
+    return write_documents(documents=documents, year=year, output_dir=output_dir,
+                           to_csv=lambda document: data_csv(data=document))

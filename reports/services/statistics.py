@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -136,8 +137,12 @@ def form_csv(*, document: dict) -> str:
     return buffer.getvalue()
 
 
-def write_annual_files(*, office: Office, year: int, output_dir: Path) -> list[Path]:
-    """Write ``output_dir/<year>/<CBS code>.json`` and ``.csv`` for each stored form of ``year``.
+def write_documents(*, documents: dict[str, dict], year: int, output_dir: Path,
+                    to_csv: Callable[[dict], str]) -> list[Path]:
+    """Write ``output_dir/<year>/<code>.json`` and ``.csv`` for each ``{code: document}``.
+
+    Args:
+        to_csv: renders one document as CSV text.
 
     Returns:
         The paths written, sorted.
@@ -145,12 +150,22 @@ def write_annual_files(*, office: Office, year: int, output_dir: Path) -> list[P
     target = Path(output_dir) / str(year)
     target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for snapshot in snapshots_for_year(office=office, year=year):
-        document = form_document(snapshot=snapshot)
-        code = snapshot.municipality_id
+    for code, document in documents.items():
         json_path, csv_path = target / f"{code}.json", target / f"{code}.csv"
         json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
                              encoding="utf-8")
-        csv_path.write_text(form_csv(document=document), encoding="utf-8")
+        csv_path.write_text(to_csv(document), encoding="utf-8")
         written += [json_path, csv_path]
     return sorted(written)
+
+
+def write_annual_files(*, office: Office, year: int, output_dir: Path) -> list[Path]:
+    """Write the exact forms of ``year``: ``output_dir/<year>/<CBS code>.json`` and ``.csv``.
+
+    Returns:
+        The paths written, sorted.
+    """
+    documents = {snapshot.municipality_id: form_document(snapshot=snapshot)
+                 for snapshot in snapshots_for_year(office=office, year=year)}
+    return write_documents(documents=documents, year=year, output_dir=output_dir,
+                           to_csv=lambda document: form_csv(document=document))
