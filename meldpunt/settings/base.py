@@ -107,7 +107,8 @@ LOGOUT_REDIRECT_URL = "backoffice:login"
 ANONYMOUS_USER_NAME = None
 
 LANGUAGE_CODE = "nl"
-LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
+# The public pages' languages (the back office is Dutch and English). Arabic is right-to-left.
+LANGUAGES = [("nl", _("Dutch")), ("en", _("English")), ("ar", _("Arabic")), ("tr", _("Turkish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
@@ -196,6 +197,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-queue e-mails whose delivery is due (broker was down, or a retry after a failure).
     "relay-outbox": {"task": "reports.tasks.relay_outbox", "schedule": 60.0},
+    # Remove personal data from cases closed longer ago than RETENTION_YEARS (issue 5).
+    "retention": {
+        "task": "reports.tasks.apply_retention",
+        "schedule": crontab(minute=30, hour=2),
+    },
 }
 
 # Nothing lost, nothing doubled (issue 6). See docs/operations.md.
@@ -270,3 +276,17 @@ CONTENT_SECURITY_POLICY = {
 }
 # Security events (identifiers only) always reach the log, whatever LOG_LEVEL says.
 LOGGING.setdefault("loggers", {})["meldpunt.security"] = {"level": "INFO"}
+
+# The reporter's side and privacy by design (issue 5). See docs/security.md and docs/privacy.md.
+# Fernet keys, comma-separated: the first encrypts, all decrypt (rotation: docs/security.md).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Personal data is removed this many years after a case was closed (Europe/Amsterdam dates).
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+# Argon2id cost of receipt-code hashes (argon2-cffi; memory in KiB).
+RECEIPT_CODE_ARGON2 = {
+    "time_cost": env.int("RECEIPT_CODE_ARGON2_TIME_COST", default=3),
+    "memory_cost": env.int("RECEIPT_CODE_ARGON2_MEMORY_KIB", default=65536),
+    "parallelism": 1,
+}
+# Public-form attachments (intake and follow-up portal).
+ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=5)

@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")  # noqa: S105
 os.environ.setdefault("DEBUG", "true")
+# A fixed, published key: for local data only, never for real reports.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "8mfCvBxJEwLFyH4Dvu9gJk-devPgHIMLJ4Y4I7-0XWs=")  # noqa: S105
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 from .base import *  # noqa: E402,F403

@@ -1,18 +1,30 @@
 """Production settings: no default secrets, HTTPS only.
 
-Required environment: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL.
+Required environment: SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL,
+CELERY_BROKER_URL.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, CELERY_TASK_ALWAYS_EAGER, SECRET_KEY, env
+from .base import ALLOWED_HOSTS, CELERY_TASK_ALWAYS_EAGER, FIELD_ENCRYPTION_KEYS, SECRET_KEY, env
 
 DEBUG = False
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to at least 50 random characters.")
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS to the site's host names (no wildcard).")
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "Set FIELD_ENCRYPTION_KEYS (generate a key with `manage.py generate_encryption_key`).")
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in FIELD_ENCRYPTION_KEYS:
+        Fernet(_key.encode("ascii"))
+except (ValueError, UnicodeEncodeError) as _exc:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must hold Fernet keys "
+                               "(32 bytes, URL-safe base64).") from _exc
 if CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("Set CELERY_BROKER_URL for production; tasks must not run eagerly.")
 DATABASES = {"default": env.db_url("DATABASE_URL")}

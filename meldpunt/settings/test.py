@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")  # noqa: S105
+# A fixed, published key: for test data only, never for real reports.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "wqU9Hs8x-aZjHeJHDDcpaCUakGzHbs6Sh9a-vib8GGI=")  # noqa: S105
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 from .base import *  # noqa: E402,F403
@@ -15,3 +17,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Static files come from the app directories here (runserver / the test server), not WhiteNoise.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]  # noqa: F405
+# Receipt-code hashes: Argon2id with a small cost, so that tests stay fast (production: 64 MiB).
+RECEIPT_CODE_ARGON2 = {"time_cost": 1, "memory_cost": 8192, "parallelism": 1}

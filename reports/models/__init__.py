@@ -23,6 +23,7 @@ from .reports import (
 )
 from .statistics import AnnualSnapshot, StatisticsRun
 from .team import Team
+from .throttle import Throttle
 
 __all__ = [
     "OFFICE_SCOPE",
@@ -34,6 +35,7 @@ __all__ = [
     "Attachment",
     "Message",
     "Team",
+    "Throttle",
     "AnnualSnapshot",
     "CaseNumberSequence",
     "Complaint",

@@ -9,7 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from reports.storage import private_storage
+from reports.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+from reports.storage import encrypted_storage
 from reports.vocabulary import (
     Anonymity,
     Channel,
@@ -88,9 +89,12 @@ class Complaint(models.Model):
     duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", verbose_name=_("duplicate of"))
 
-    reporter_name = models.CharField(_("name"), max_length=200, blank=True)
-    reporter_email = models.EmailField(_("e-mail address"), blank=True)
-    reporter_phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    # Encrypted at rest (reports.fields): identity, contact and the description.
+    reporter_name = EncryptedCharField(_("name"), max_length=200, blank=True)
+    reporter_email = EncryptedEmailField(_("e-mail address"), blank=True)
+    reporter_phone = EncryptedCharField(_("phone number"), max_length=40, blank=True)
+    #: The language the reporter used the public pages in (for e-mails to them).
+    reporter_language = models.CharField(max_length=10, blank=True, editable=False)
     reporter_residence = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("municipality of residence"),
@@ -108,7 +112,21 @@ class Complaint(models.Model):
         Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("municipality of the incident"),
     )
-    description = models.TextField(_("what happened"))
+    description = EncryptedTextField(_("what happened"))
+    #: Keyed hashes of the description's words (reports.crypto.index_terms): search without
+    #: plaintext.
+    description_index = models.TextField(blank=True, editable=False)
+
+    #: The receipt code (reports.services.receipts): its first group in clear, to find the case,
+    #: and an Argon2 hash of the whole code. Both blank: no code, or it no longer works.
+    receipt_code_prefix = models.CharField(max_length=4, blank=True, db_index=True,
+                                           editable=False)
+    receipt_code_hash = models.CharField(max_length=128, blank=True, editable=False)
+    #: When the personal data was removed (retention or an art. 17 request), and why.
+    personal_data_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    personal_data_removal = models.CharField(max_length=20, blank=True, editable=False,
+                                             choices=[("retention", _("retention period")),
+                                                      ("request", _("erasure request"))])
 
     societal_domain = models.CharField(_("societal domain"), max_length=30, blank=True,
                                        choices=SocietalDomain.choices)
@@ -152,6 +170,8 @@ class Complaint(models.Model):
             ("export_complaints", _("Can export the case list")),
             ("view_access_log", _("Can see the access log")),
             ("view_dashboard", _("Can see the coordinator dashboard")),
+            ("export_personal_data", _("Can export a reporter's personal data (GDPR art. 15)")),
+            ("erase_personal_data", _("Can erase a reporter's personal data (GDPR art. 17)")),
         ]
 
     def __str__(self) -> str:
@@ -224,7 +244,7 @@ class Note(AppendOnlyModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    text = models.TextField(_("note"))
+    text = EncryptedTextField(_("note"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -234,7 +254,11 @@ class Note(AppendOnlyModel):
 
 
 class Message(AppendOnlyModel):
-    """Correspondence with the reporter: a message sent to them or one received from them."""
+    """Correspondence with the reporter: a message sent to them or one received from them.
+
+    A message from the reporter with no ``author`` came in through the follow-up portal
+    (``/melden/opvolgen/``); one with an author was recorded by a caseworker. Messages to the
+    reporter are shown in the portal."""
 
     class Direction(models.TextChoices):
         TO_REPORTER = "out", _("To the reporter")
@@ -245,7 +269,7 @@ class Message(AppendOnlyModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    body = models.TextField(_("message"))
+    body = EncryptedTextField(_("message"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -266,10 +290,13 @@ class Attachment(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE,
                                   related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, storage=private_storage, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=255)
+    #: Encrypted on disk (reports.storage.EncryptedPrivateStorage).
+    file = models.FileField(upload_to=attachment_path, storage=encrypted_storage, max_length=200)
+    #: As uploaded (any Unicode); encrypted, and escaped wherever shown.
+    original_name = EncryptedCharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
+    #: The staff member who added it; ``None``: the reporter (intake form or follow-up portal).
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)

@@ -8,6 +8,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from reports.fields import EncryptedEmailField
+
 
 class OutboundEmail(models.Model):
     """One e-mail to one recipient. Bodies hold links and notices only, never report contents."""
@@ -20,9 +22,11 @@ class OutboundEmail(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     #: What the message is about, e.g. ``annual_report_released`` (for logs and tests).
     kind = models.CharField(max_length=50)
-    #: Unique per event and recipient, so a retried or repeated event never queues a second copy.
+    #: Unique per event and recipient (a keyed hash of the address), so a retried or repeated
+    #: event never queues a second copy.
     dedup_key = models.CharField(max_length=200, unique=True)
-    recipient = models.EmailField()
+    #: Encrypted at rest: a reporter's address is personal data.
+    recipient = EncryptedEmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING,

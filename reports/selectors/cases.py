@@ -12,7 +12,6 @@ import datetime
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -27,6 +26,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from reports import crypto
 from reports.models import AccessLog, Complaint, ComplaintGround
 from reports.selectors.permissions import assignable_users
 from reports.vocabulary import FINAL_STATUSES, Status
@@ -110,26 +110,27 @@ def for_export(*, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
 
 
 def search_cases(*, queryset: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
-    """Cases matching the search ``text`` on case number, external reference or description.
+    """Cases matching the search ``text``: its case number or external reference contains
+    ``text`` (case-insensitive, so partial numbers such as ``2020-004`` match), or its description
+    contains every word of ``text``.
 
-    On PostgreSQL: Dutch full-text search (``websearch`` syntax) over the three fields, OR-ed with
-    case-insensitive containment in the case number or external reference (so partial numbers such
-    as ``2020-004`` match). Elsewhere (SQLite): case-insensitive containment in any of the three.
-    Blank ``text`` leaves ``queryset`` unchanged.
+    Descriptions are encrypted, so words are matched through the blind index
+    (``Complaint.description_index``, ``reports.crypto.index_terms``): case, accents and Dutch
+    word endings are ignored ("discriminatie" finds "gediscrimineerd" only if the Snowball stems
+    agree), and the same query works on PostgreSQL and SQLite. Blank ``text`` leaves ``queryset``
+    unchanged.
     """
     text = text.strip()
     if not text:
         return queryset
     contains = Q(case_number__icontains=text) | Q(external_reference__icontains=text)
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        vector = SearchVector("case_number", "external_reference", "description",
-                              config="dutch")
-        query = SearchQuery(text, config="dutch", search_type="websearch")
-        return queryset.alias(search_document=vector).filter(
-            Q(search_document=query) | contains)
-    return queryset.filter(contains | Q(description__icontains=text))
+    terms = crypto.search_terms(text)
+    if not terms:
+        return queryset.filter(contains)
+    words = Q()
+    for term in terms:
+        words &= Q(description_index__contains=f" {crypto.blind_index(term)} ")
+    return queryset.filter(contains | words)
 
 
 def filter_ground(*, queryset: QuerySet[Complaint], code: str) -> QuerySet[Complaint]:

@@ -13,6 +13,7 @@ import datetime
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from reports import crypto
 from reports.deadlines import first_response_due
 from reports.models import (
     Attachment,
@@ -40,7 +42,11 @@ from reports.models import (
     Team,
 )
 from reports.selectors import permissions
-from reports.services.notifications import notify_office_of_new_report
+from reports.services import receipts
+from reports.services.notifications import (
+    notify_office_of_new_report,
+    notify_reporter_of_receipt,
+)
 from reports.vocabulary import (
     HANDLING_REQUIRING_IDENTITY,
     Anonymity,
@@ -134,7 +140,8 @@ def register_complaint(
         case_number=next_case_number(office=office, year=registration_year(received_at)),
         received_at=received_at, channel=channel, contact_type=contact_type, status=status,
         incident_date=incident_date, incident_municipality=incident_municipality,
-        description=description, reporter_name=reporter_name, reporter_email=reporter_email,
+        description=description, description_index=crypto.index_terms(description),
+        reporter_name=reporter_name, reporter_email=reporter_email,
         reporter_phone=reporter_phone, reporter_residence=reporter_residence,
         consent_to_contact=consent_to_contact, anonymity=anonymity,
         external_reference=external_reference, societal_domain=societal_domain, nature=nature,
@@ -153,40 +160,59 @@ def register_complaint(
     return complaint
 
 
+@dataclass(frozen=True)
+class OnlineSubmission:
+    """What the public form's submission produced.
+
+    Attributes:
+        complaint: the complaint (new, or the one the same token created before).
+        receipt_code: the new receipt code, formatted for display, to be shown once; ``None``
+            when the token was used before (the code was issued to the first request).
+    """
+
+    complaint: Complaint
+    receipt_code: str | None
+
+
 def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | None = None,
-                            **fields: object) -> Complaint:
-    """Register a complaint from the public form: status ``new``, channel ``online``, no actor.
+                            language: str = "", **fields: object) -> OnlineSubmission:
+    """Register a complaint from the public form: status ``new``, channel ``online``, no actor,
+    with a new receipt code (``reports.services.receipts``).
 
     Args:
         submission_token: the form's one-time token. Submitting the same token again (double
             click, back button, retried request) returns the complaint it already created; the
             database's unique constraint decides between concurrent repeats.
+        language: the language code the reporter used (``settings.LANGUAGES``), for e-mails.
         fields: the keyword arguments of ``register_complaint`` that the form collects. A reporter
             who leaves no name, e-mail or phone is recorded as fully anonymous.
 
-    A new complaint queues a notice to the office (``notify_office_of_new_report``) in the same
-    transaction; a repeated token queues nothing.
+    A new complaint queues a notice to the office (``notify_office_of_new_report``) and, if the
+    reporter left an e-mail address, a confirmation to them, in the same transaction (sent after
+    commit); a repeated token queues nothing.
     """
     if submission_token is not None:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is not None:
-            return existing
+            return OnlineSubmission(complaint=existing, receipt_code=None)
     if not any(fields.get(key) for key in ("reporter_name", "reporter_email", "reporter_phone")):
         fields.setdefault("anonymity", Anonymity.ANONYMOUS)
     try:
         with transaction.atomic():
             complaint = register_complaint(office=office, channel=Channel.ONLINE,
                                            status=Status.NEW, **fields)
-            if submission_token is not None:
-                complaint.submission_token = submission_token
-                complaint.save(update_fields=["submission_token"])
+            complaint.submission_token = submission_token
+            complaint.reporter_language = language[:10]
+            complaint.save(update_fields=["submission_token", "reporter_language"])
+            code = receipts.issue_receipt_code(complaint=complaint)
             notify_office_of_new_report(complaint=complaint)
+            notify_reporter_of_receipt(complaint=complaint)
     except IntegrityError:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is None:
             raise
-        return existing
-    return complaint
+        return OnlineSubmission(complaint=existing, receipt_code=None)
+    return OnlineSubmission(complaint=complaint, receipt_code=code)
 
 
 @transaction.atomic

@@ -41,3 +41,14 @@ def notify_office_of_new_report(*, complaint: Complaint) -> list[OutboundEmail]:
             "case_number": complaint.case_number, "link": f"{settings.SITE_URL}{path}"}
     return queue_email(kind=NEW_REPORT, event_key=f"complaint:{complaint.public_id}",
                        recipients=recipients, subject=subject, body=body)
+
+
+REPORTER_RECEIPT = "reporter_receipt"
+
+
+def notify_reporter_of_receipt(*, complaint: Complaint) -> list[OutboundEmail]:
+    """Queue a confirmation to the reporter's e-mail address, if they left one.
+
+    Placeholder until the follow-up portal lands: queues nothing.
+    """
+    return []

@@ -8,6 +8,8 @@ asks Celery to deliver each. If the broker is down the rows stay pending and the
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import logging
 from collections.abc import Iterable
 
@@ -45,6 +47,12 @@ def _enqueue(ids: list[int]) -> int:
 
 
 @transaction.atomic
+def _recipient_key(recipient: str) -> str:
+    """A keyed hash of ``recipient`` for the deduplication key (no address in clear)."""
+    return hmac.new(settings.SECRET_KEY.encode(), recipient.casefold().encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
 def queue_email(*, kind: str, event_key: str, recipients: Iterable[str], subject: str,
                 body: str) -> list[OutboundEmail]:
     """Store one e-mail per recipient and queue delivery after the transaction commits.
@@ -62,7 +70,7 @@ def queue_email(*, kind: str, event_key: str, recipients: Iterable[str], subject
     created: list[OutboundEmail] = []
     for recipient in dict.fromkeys(r.strip() for r in recipients if r and r.strip()):
         email, was_created = OutboundEmail.objects.get_or_create(
-            dedup_key=f"{kind}:{event_key}:{recipient}"[:200],
+            dedup_key=f"{kind}:{event_key}:{_recipient_key(recipient)}"[:200],
             defaults={"kind": kind, "recipient": recipient, "subject": subject, "body": body},
         )
         if was_created:

@@ -1,0 +1,100 @@
+"""Encryption at rest: one ``MultiFernet`` built from ``settings.FIELD_ENCRYPTION_KEYS``.
+
+Keys are Fernet keys (32 random bytes, URL-safe base64; ``manage.py generate_encryption_key``
+prints one) read from the environment variable ``FIELD_ENCRYPTION_KEYS``, comma-separated. The
+first key encrypts; every key decrypts, so rotation is: put a new key first, run
+``manage.py rotate_encryption_keys``, then drop the old key (docs/security.md).
+
+The same keys also derive the key of the search index (``blind_index``), so that search works on
+encrypted descriptions without storing any word in plaintext.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = ["InvalidToken", "blind_index", "decrypt_bytes", "encrypt_bytes", "fernet",
+           "index_terms", "search_terms"]
+
+
+@lru_cache(maxsize=8)
+def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (see docs/security.md).")
+    try:
+        return MultiFernet([Fernet(key.encode("ascii")) for key in keys])
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must hold Fernet keys (32 bytes, URL-safe base64); "
+            "generate one with `manage.py generate_encryption_key`.") from exc
+
+
+def fernet() -> MultiFernet:
+    """The ``MultiFernet`` of the configured keys (first encrypts, all decrypt).
+
+    Raises:
+        ImproperlyConfigured: no key is configured or a key is not a valid Fernet key.
+    """
+    return _fernet_for(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """``data`` encrypted and authenticated with the current key (a Fernet token, ASCII)."""
+    return fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    """The plaintext of a Fernet ``token`` made with any configured key.
+
+    Raises:
+        cryptography.fernet.InvalidToken: no configured key fits, or the token was altered.
+    """
+    return fernet().decrypt(token)
+
+
+def _index_key() -> bytes:
+    """The key of the search index, derived from the current encryption key (HMAC-SHA256)."""
+    current = settings.FIELD_ENCRYPTION_KEYS[0].encode("ascii")
+    return hmac.new(current, b"meldpunt search index v1", hashlib.sha256).digest()
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("dutch")
+
+
+def search_terms(text: str) -> list[str]:
+    """The normalised words of ``text``: case-folded, accents removed, Dutch Snowball stems, two
+    characters or longer, in order of first appearance without repeats."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    stems: dict[str, None] = {}
+    for word in _WORD.findall(folded):
+        if len(word) >= 2:
+            stems[_stemmer().stemWord(word)] = None
+    return list(stems)
+
+
+def blind_index(term: str) -> str:
+    """A keyed hash (16 hex characters of HMAC-SHA256) of one normalised search term."""
+    return hmac.new(_index_key(), term.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def index_terms(text: str) -> str:
+    """The search index of ``text``: its terms' blind-index hashes, space-separated and framed by
+    spaces (`` h1 h2 ``) so that one term matches with ``contains(" h ")``. Empty for no terms."""
+    hashes = [blind_index(term) for term in search_terms(text)]
+    return f" {' '.join(hashes)} " if hashes else ""

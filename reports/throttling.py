@@ -1,0 +1,128 @@
+"""Rate limits for the public pages, counted in the database (``Throttle``) so that every web
+process shares them and they keep working when Redis is down.
+
+Two kinds of limit use the same table:
+
+* ``check_and_count`` – requests per window (intake POSTs per IP): the request that passes the
+  allowance is refused until the window ends;
+* ``is_blocked`` / ``record_failure`` / ``clear`` – failures with growing delays (receipt-code
+  lookups per IP and per code prefix): after ``free`` failures each further failure blocks the key
+  for ``base_delay * 2 ** (failures - free - 1)``, at most ``max_delay``.
+
+Keys (IP addresses, code prefixes) are stored only as keyed hashes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from reports.models import Throttle
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One rate limit: a ``scope`` name, the ``free`` allowance per ``window`` and, for failure
+    limits, the growing delay (``base_delay`` doubled per further failure, up to
+    ``max_delay``)."""
+
+    scope: str
+    free: int
+    window: datetime.timedelta
+    base_delay: datetime.timedelta = datetime.timedelta(seconds=2)
+    max_delay: datetime.timedelta = datetime.timedelta(hours=1)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's IP address: ``REMOTE_ADDR``, or the last ``X-Forwarded-For`` hop when
+    ``TRUSTED_PROXY_COUNT`` (setting, default 0) says a proxy in front adds it."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _hash(scope: str, key: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{scope}\0{key}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _locked_row(limit: Limit, key: str, now: datetime.datetime) -> Throttle:
+    key_hash = _hash(limit.scope, key)
+    try:
+        with transaction.atomic():
+            Throttle.objects.get_or_create(scope=limit.scope, key_hash=key_hash,
+                                           defaults={"window_started": now})
+    except IntegrityError:
+        pass
+    row = Throttle.objects.select_for_update().get(scope=limit.scope, key_hash=key_hash)
+    if now - row.window_started >= limit.window and (row.blocked_until is None
+                                                     or row.blocked_until <= now):
+        row.count, row.window_started, row.blocked_until = 0, now, None
+    return row
+
+
+def seconds_blocked(*, limit: Limit, key: str) -> int:
+    """Seconds ``key`` must still wait under ``limit`` (0: not blocked). Counts nothing."""
+    row = Throttle.objects.filter(scope=limit.scope, key_hash=_hash(limit.scope, key)).first()
+    if row is None or row.blocked_until is None:
+        return 0
+    remaining = (row.blocked_until - timezone.now()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+@transaction.atomic
+def check_and_count(*, limit: Limit, key: str) -> bool:
+    """Count one request of ``key``; ``False`` if it is over ``limit.free`` in the window (the
+    key stays refused until the window ends)."""
+    now = timezone.now()
+    row = _locked_row(limit, key, now)
+    if row.blocked_until is not None and row.blocked_until > now:
+        row.save()
+        return False
+    row.count += 1
+    allowed = row.count <= limit.free
+    if not allowed:
+        row.blocked_until = row.window_started + limit.window
+    row.save()
+    return allowed
+
+
+@transaction.atomic
+def record_failure(*, limit: Limit, key: str) -> int:
+    """Count one failure of ``key``; returns the seconds it is now blocked (0 while within the
+    free allowance)."""
+    now = timezone.now()
+    row = _locked_row(limit, key, now)
+    row.count += 1
+    over = row.count - limit.free
+    delay = datetime.timedelta(0)
+    if over > 0:
+        delay = min(limit.base_delay * (2 ** (over - 1)), limit.max_delay)
+        row.blocked_until = now + delay
+    row.save()
+    return int(delay.total_seconds())
+
+
+def clear(*, limit: Limit, key: str) -> None:
+    """Forget ``key``'s failures (after a success)."""
+    Throttle.objects.filter(scope=limit.scope, key_hash=_hash(limit.scope, key)).delete()
+
+
+def purge_expired(*, older_than: datetime.timedelta = datetime.timedelta(days=1)) -> int:
+    """Delete counters whose window and block ended more than ``older_than`` ago; returns how
+    many."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = Throttle.objects.filter(window_started__lt=cutoff).exclude(
+        blocked_until__gt=cutoff).delete()
+    return deleted
