@@ -87,6 +87,11 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, editable=False, max_length=10),
         ),
         migrations.AlterField(
+            model_name='accesslog',
+            name='action',
+            field=models.CharField(choices=[('view', 'Opened case'), ('download', 'Downloaded attachment'), ('export', 'Exported case list'), ('subject_access', 'Exported personal data (GDPR art. 15)'), ('erasure', 'Erased personal data (GDPR art. 17)')], max_length=20),
+        ),
+        migrations.AlterField(
             model_name='attachment',
             name='file',
             field=models.FileField(max_length=200, storage=reports.storage.EncryptedPrivateStorage(), upload_to=reports.models.complaint.attachment_path),
@@ -115,6 +120,11 @@ class Migration(migrations.Migration):
             model_name='complaint',
             name='reporter_phone',
             field=reports.fields.EncryptedCharField(blank=True, max_length=40, verbose_name='phone number'),
+        ),
+        migrations.AlterField(
+            model_name='complainthistory',
+            name='action',
+            field=models.CharField(choices=[('created', 'Registered'), ('status', 'Status changed'), ('assignment', 'Assigned'), ('classification', 'Classified'), ('team', 'Shared with team'), ('reporter_data', 'Reporter data changed'), ('personal_data', 'Personal data removed'), ('reporter_message', 'Message from the reporter')], max_length=20),
         ),
         migrations.AlterField(
             model_name='message',

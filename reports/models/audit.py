@@ -14,6 +14,8 @@ class AccessLog(AppendOnlyModel):
         VIEW = "view", _("Opened case")
         DOWNLOAD = "download", _("Downloaded attachment")
         EXPORT = "export", _("Exported case list")
+        SUBJECT_ACCESS = "subject_access", _("Exported personal data (GDPR art. 15)")
+        ERASURE = "erasure", _("Erased personal data (GDPR art. 17)")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="+")

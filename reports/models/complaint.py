@@ -218,6 +218,8 @@ class ComplaintHistory(AppendOnlyModel):
         CLASSIFICATION = "classification", _("Classified")
         TEAM = "team", _("Shared with team")
         REPORTER_DATA = "reporter_data", _("Reporter data changed")
+        PERSONAL_DATA_REMOVED = "personal_data", _("Personal data removed")
+        REPORTER_MESSAGE = "reporter_message", _("Message from the reporter")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
