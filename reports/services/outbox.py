@@ -47,7 +47,7 @@ def _enqueue(ids: list[int]) -> int:
 
 
 @transaction.atomic
-def _recipient_key(recipient: str) -> str:
+def recipient_key(recipient: str) -> str:
     """A keyed hash of ``recipient`` for the deduplication key (no address in clear)."""
     return hmac.new(settings.SECRET_KEY.encode(), recipient.casefold().encode(),
                     hashlib.sha256).hexdigest()[:32]
@@ -70,7 +70,7 @@ def queue_email(*, kind: str, event_key: str, recipients: Iterable[str], subject
     created: list[OutboundEmail] = []
     for recipient in dict.fromkeys(r.strip() for r in recipients if r and r.strip()):
         email, was_created = OutboundEmail.objects.get_or_create(
-            dedup_key=f"{kind}:{event_key}:{_recipient_key(recipient)}"[:200],
+            dedup_key=f"{kind}:{event_key}:{recipient_key(recipient)}"[:200],
             defaults={"kind": kind, "recipient": recipient, "subject": subject, "body": body},
         )
         if was_created:

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.functional import empty
 
+from reports import crypto
 from reports.models import (
     Attachment,
     CaseNumberSequence,
@@ -828,7 +829,11 @@ def test_an_attachment_is_stored_under_a_generated_name(office, coordinator, pri
     assert re.fullmatch(rf"attachments/{complaint.public_id}/[0-9a-f]{{32}}", saved.file.name)
     assert "Jansen" not in saved.file.name
     assert stored_files(private_media) == [saved.file.name]
-    assert (private_media / saved.file.name).read_bytes() == PDF
+    stored = (private_media / saved.file.name).read_bytes()
+    assert PDF not in stored  # encrypted at rest
+    assert crypto.decrypt_bytes(stored) == PDF
+    with saved.file.open("rb") as handle:
+        assert handle.read() == PDF
 
 
 @pytest.mark.django_db

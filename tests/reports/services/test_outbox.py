@@ -24,6 +24,7 @@ from reports.services.outbox import (
     deliver,
     due_emails,
     queue_email,
+    recipient_key,
     relay_outbox,
 )
 
@@ -226,5 +227,7 @@ def test_public_form_queues_the_notice_with_the_complaint(
     assert (response.status_code, again.status_code) == (302, 302)
     complaint = Complaint.objects.get()
     assert OutboundEmail.objects.get().dedup_key == (
-        f"{NEW_REPORT}:complaint:{complaint.public_id}:intake@office.example")
+        f"{NEW_REPORT}:complaint:{complaint.public_id}:"
+        f"{recipient_key('intake@office.example')}")
+    assert "intake@" not in OutboundEmail.objects.get().dedup_key
     assert [m.subject for m in mail.outbox] == [OutboundEmail.objects.get().subject]

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from reports import crypto
 from reports.models import AccessLog, Attachment, Complaint, ComplaintHistory, Message, Note
 from reports.services.complaints import (
     add_attachment,
@@ -806,7 +807,7 @@ def test_upload_stores_the_file_privately(login_as, caseworker, cases, media):
         cases.own.pk, "brief café.pdf", 15, "application/pdf", caseworker.pk)
     assert attachment.file.name.startswith(f"attachments/{cases.own.public_id}/")
     assert "café" not in attachment.file.name
-    assert (media / attachment.file.name).read_bytes() == b"%PDF-1.4 inhoud"
+    assert crypto.decrypt_bytes((media / attachment.file.name).read_bytes()) == b"%PDF-1.4 inhoud"
 
 
 def test_too_large_and_empty_uploads_are_refused(login_as, caseworker, cases, media, settings):
