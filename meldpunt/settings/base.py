@@ -44,7 +44,11 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # "Origin: null" from our own pages (no-referrer) is read as our origin (reports/csrf.py).
+    "reports.csrf.FetchMetadataOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Runs before CSRF's process_view reads the body: an oversized intake POST gets the form.
+    "reports.uploads.IntakeRequestLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -130,9 +134,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-# "same-origin", not "no-referrer": with no-referrer Chromium sends "Origin: null" on form POSTs,
-# which Django's CSRF check rightly refuses. Other origins still receive no referrer.
-SECURE_REFERRER_POLICY = "same-origin"
+# No referrer anywhere. Browsers then send "Origin: null" with our own form POSTs; the CSRF
+# middleware (reports/csrf.py) accepts that only with "Sec-Fetch-Site: same-origin".
+SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_FAILURE_VIEW = "reports.views.errors.csrf_failure"
 
@@ -290,3 +294,31 @@ RECEIPT_CODE_ARGON2 = {
 }
 # Public-form attachments (intake and follow-up portal).
 ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=5)
+# Safe intake (reports/uploads.py; docs/deployment.md "Upload sizes"). POSTs to /melden/ per
+# client IP per hour (a repeated submission token does not count); a larger intake body than
+# INTAKE_MAX_REQUEST_BYTES is answered with the form and a message (413) without reading it.
+# Keep the reverse proxy's body limit above it (60 MB in the documented nginx configuration).
+INTAKE_POSTS_PER_HOUR = env.int("INTAKE_POSTS_PER_HOUR", default=20)
+# Proxies in front that append the client's address to X-Forwarded-For (reports.throttling.
+# client_ip); 0: REMOTE_ADDR is the client. Behind one reverse proxy set 1, else every reporter
+# shares the proxy's address and its limits.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+INTAKE_MAX_REQUEST_BYTES = env.int("INTAKE_MAX_REQUEST_BYTES",
+                                   default=ATTACHMENT_MAX_FILES * ATTACHMENT_MAX_BYTES + 2**21)
+# Django's own limits: non-file fields (2.5 MB), files kept in memory before going to a temporary
+# file (2.5 MB), and files per request (above ATTACHMENT_MAX_FILES, so that choosing too many
+# files gives the form's own message and keeps the reporter's text).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# The follow-up portal (/melden/opvolgen/): guessing protection for receipt codes (reports.
+# services.followup; docs/security.md). Per client IP and per code prefix (first group): so many
+# free failures per window, then each further failure blocks for a delay that doubles from
+# BASE_DELAY up to MAX_DELAY. The portal forgets the case after IDLE seconds without a request.
+FOLLOWUP_IP_FREE_FAILURES = env.int("FOLLOWUP_IP_FREE_FAILURES", default=5)
+FOLLOWUP_IP_WINDOW_SECONDS = env.int("FOLLOWUP_IP_WINDOW_SECONDS", default=60 * 60)
+FOLLOWUP_PREFIX_FREE_FAILURES = env.int("FOLLOWUP_PREFIX_FREE_FAILURES", default=5)
+FOLLOWUP_PREFIX_WINDOW_SECONDS = env.int("FOLLOWUP_PREFIX_WINDOW_SECONDS", default=24 * 60 * 60)
+FOLLOWUP_BASE_DELAY_SECONDS = env.int("FOLLOWUP_BASE_DELAY_SECONDS", default=2)
+FOLLOWUP_MAX_DELAY_SECONDS = env.int("FOLLOWUP_MAX_DELAY_SECONDS", default=60 * 60)
+FOLLOWUP_SESSION_IDLE_SECONDS = env.int("FOLLOWUP_SESSION_IDLE_SECONDS", default=30 * 60)
