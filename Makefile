@@ -33,5 +33,6 @@ lint: install
 
 test: install lint
 	scripts/ensure-chromium
+	scripts/ensure-axe
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest

@@ -7,17 +7,22 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from reports.models import Complaint, Message, Municipality, Team
 from reports.selectors.permissions import visible_complaints
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
+from reports.uploads import AttachmentsField
 from reports.vocabulary import (
     Anonymity,
     Channel,
@@ -63,6 +68,24 @@ class ReportRulesMixin:
         return data
 
 
+def attachment_limits_text() -> str:
+    """The attachment limits in words (``ATTACHMENT_MAX_FILES``, ``ATTACHMENT_MAX_BYTES`` in
+    MB), in the active language."""
+    return ngettext(
+        "At most %(count)d file of %(max)d MB.", "At most %(count)d files of %(max)d MB each.",
+        settings.ATTACHMENT_MAX_FILES) % {
+            "count": settings.ATTACHMENT_MAX_FILES,
+            "max": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+
+
+class NeverFilledTextInput(forms.TextInput):
+    """A text input that is always shown empty, also when the form comes back with errors (for
+    the honeypot: a person whose browser filled it can send again)."""
+
+    def format_value(self, value: object) -> None:
+        return None
+
+
 class IntakeForm(ReportRulesMixin, forms.Form):
     """The public report form at ``/melden/``: short, plain language, everything but the
     description optional."""
@@ -102,16 +125,45 @@ class IntakeForm(ReportRulesMixin, forms.Form):
     consent_to_contact = forms.BooleanField(
         label=_("You may contact me about my report."), required=False,
     )
+    attachments = AttachmentsField(
+        label=_("Files (optional)"),
+        help_text=format_lazy(
+            "{} {}",
+            _("For example a photo, a screenshot or a letter. PDF, JPEG, PNG or Word (.docx)."),
+            lazy(attachment_limits_text, str)(),
+        ),
+    )
+    #: The honeypot: hidden from people (CSS class ``hp-field``, ``aria-hidden``, no tab stop),
+    #: so anything in it was typed by a program. Its name matches no autofill category.
+    extra_remark = forms.CharField(
+        label=_("Leave this field empty"), required=False, max_length=200,
+        widget=NeverFilledTextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Fieldset(_("Your report"), "description", "incident_date", "incident_municipality"),
+            Fieldset(_("Your report"), "description", "incident_date", "incident_municipality",
+                     "attachments"),
             Fieldset(_("About you (optional)"), "reporter_name", "reporter_email",
                      "reporter_phone", "reporter_residence", "consent_to_contact"),
+            Div("extra_remark", css_class="hp-field", aria_hidden="true"),
         )
         self.helper.add_input(Submit("submit", _("Send report")))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("extra_remark") or self.has_error("extra_remark"):
+            # Generic on purpose: it must not tell a program what gave it away.
+            self.add_error(None, forms.ValidationError(
+                _("Your report could not be sent. Please check the form and press “Send "
+                  "report” again."), code="honeypot"))
+        return data
+
+    def is_spam(self) -> bool:
+        """Whether the honeypot field was filled (only after ``is_valid``)."""
+        return any(error.code == "honeypot" for error in self.non_field_errors().as_data())
 
 
 

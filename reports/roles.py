@@ -36,6 +36,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "view_dashboard",
         "release_annual_reports",
         "view_exact_statistics",
+        "export_personal_data",
+        "erase_personal_data",
     ),
     MUNICIPALITY: ("view_municipality_reports",),
 }

@@ -2,8 +2,8 @@
 
 * :class:`StaffSecurityMiddleware` ends sessions after 30 idle minutes or 10 hours after login,
   sends every unverified staff user to the second-factor step (or to enrolment) before any
-  back-office, municipal or admin page, marks those pages and the public receipt ``no-store``
-  and logs 403 answers in the back office.
+  back-office, municipal or admin page, marks those pages, the public receipt and the
+  reporter's follow-up portal ``no-store`` and logs 403 answers in the back office.
 * The second factor is TOTP (django-otp) with single-use recovery codes; five wrong codes lock
   it for 15 minutes (:func:`check_second_factor`).
 * :func:`log_security_event` writes one line to the ``meldpunt.security`` logger with
@@ -47,8 +47,10 @@ SECURITY_LOGGER = logging.getLogger("meldpunt.security")
 
 #: Pages that need a logged-in user with a verified second factor.
 PROTECTED_PREFIXES: tuple[str, ...] = ("/backoffice/", "/gemeente/", "/admin/")
-#: Pages that browsers and proxies must not store: the protected ones and the public receipt.
-NO_STORE_PREFIXES: tuple[str, ...] = (*PROTECTED_PREFIXES, "/melden/bedankt/")
+#: Pages that browsers and proxies must not store: the protected ones, the public receipt and
+#: the reporter's follow-up portal.
+NO_STORE_PREFIXES: tuple[str, ...] = (*PROTECTED_PREFIXES, "/melden/bedankt/",
+                                      "/melden/opvolgen/")
 #: Protected-prefix pages reachable before the second factor (logging in, the second factor
 #: itself, resetting a forgotten password, logging out).
 SECOND_FACTOR_EXEMPT: frozenset[str] = frozenset({
@@ -93,6 +95,9 @@ class SecurityEvent(StrEnum):
     EXPORT = "export"
     ROLES_CHANGED = "roles_changed"
     USER_DEACTIVATED = "user_deactivated"
+    #: The follow-up portal (anonymous): a wrong receipt code, and a refusal while blocked.
+    RECEIPT_CODE_FAILED = "receipt_code_failed"
+    RECEIPT_CODE_BLOCKED = "receipt_code_blocked"
 
 
 _IDENTIFIER_TYPES = (int, str, uuid.UUID, bool, type(None))

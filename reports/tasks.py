@@ -36,3 +36,16 @@ def run_scheduled_annual_statistics() -> str:
     from reports.services.reports import run_scheduled_slot
 
     return run_scheduled_slot()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def apply_retention() -> int:
+    """Celery beat, daily 02:30 Europe/Amsterdam: remove the personal data of cases closed longer
+    ago than ``RETENTION_YEARS`` (``reports.services.privacy.apply_retention``). Idempotent.
+
+    Returns:
+        The number of cases handled.
+    """
+    from reports.services.privacy import apply_retention as apply
+
+    return apply().cases

@@ -57,6 +57,9 @@ class TimelineEntry:
         attachment: the attachment, for its download link.
         source: the underlying row (``ComplaintHistory``, ``Note``, ``Message`` or
             ``Attachment``).
+        by_reporter: the reporter did it themselves: a message sent through the follow-up
+            portal, or a file sent with the report form or through the portal (``actor`` is
+            ``""`` then).
     """
 
     kind: str
@@ -68,6 +71,7 @@ class TimelineEntry:
     text: str = ""
     attachment: Attachment | None = None
     source: models.Model | None = field(default=None, compare=False, repr=False)
+    by_reporter: bool = False
 
 
 def _label(choices: type[models.TextChoices], code: str) -> str:
@@ -160,8 +164,11 @@ def case_timeline(*, complaint: Complaint) -> list[TimelineEntry]:
 
     Merges the history (status changes with reason and outcome or rejection reason, assignment,
     team, classification, and reporter-data changes showing only the field names), internal notes,
-    messages to and from the reporter and attachments. Entries at the same moment keep the order
-    of ``KINDS`` and then of their ids. Four queries.
+    messages to and from the reporter and attachments. Messages the reporter sent through the
+    follow-up portal and files the reporter sent are marked ``by_reporter``; the history rows
+    recording a portal message (``REPORTER_MESSAGE``) are left out, as the message itself is
+    shown. Entries at the same moment keep the order of ``KINDS`` and then of their ids. Four
+    queries.
     """
     history = ComplaintHistory.objects.filter(complaint=complaint).select_related("actor")
     notes = Note.objects.filter(complaint=complaint).select_related("author")
@@ -169,22 +176,30 @@ def case_timeline(*, complaint: Complaint) -> list[TimelineEntry]:
     files = Attachment.objects.filter(complaint=complaint).select_related("uploaded_by")
     entries: list[tuple[tuple, TimelineEntry]] = []
     for row in history:
+        if row.action == History.REPORTER_MESSAGE:
+            continue
         entries.append(((row.at, 0, row.pk), _history_entry(row)))
     for note in notes:
         entries.append(((note.created_at, 1, note.pk), TimelineEntry(
             kind="note", at=note.created_at, actor=_username(note.author), title=_("Note"),
             text=note.text, source=note)))
     for message in sent:
-        title = (_("Message to the reporter")
-                 if message.direction == Message.Direction.TO_REPORTER
-                 else _("Message from the reporter"))
+        from_portal = (message.direction == Message.Direction.FROM_REPORTER
+                       and message.author_id is None)
+        if message.direction == Message.Direction.TO_REPORTER:
+            title = _("Message to the reporter")
+        elif from_portal:
+            title = _("Message from the reporter via the follow-up page")
+        else:
+            title = _("Message from the reporter")
         entries.append(((message.created_at, 2, message.pk), TimelineEntry(
             kind="message", at=message.created_at, actor=_username(message.author),
-            title=title, text=message.body, source=message)))
+            title=title, text=message.body, source=message, by_reporter=from_portal)))
     for attachment in files:
         entries.append(((attachment.uploaded_at, 3, attachment.pk), TimelineEntry(
             kind="attachment", at=attachment.uploaded_at,
             actor=_username(attachment.uploaded_by), title=_("File added"),
-            attachment=attachment, source=attachment)))
+            attachment=attachment, source=attachment,
+            by_reporter=attachment.uploaded_by_id is None)))
     entries.sort(key=lambda pair: pair[0])
     return [entry for _key, entry in entries]

@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -43,10 +43,13 @@ from reports.models import (
 )
 from reports.selectors import permissions
 from reports.services import receipts
+from reports.services.attachments import store_reporter_attachments
 from reports.services.notifications import (
     notify_office_of_new_report,
+    notify_reporter_of_message,
     notify_reporter_of_receipt,
 )
+from reports.uploads import CleanUpload, validate_upload
 from reports.vocabulary import (
     HANDLING_REQUIRING_IDENTITY,
     Anonymity,
@@ -175,7 +178,8 @@ class OnlineSubmission:
 
 
 def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | None = None,
-                            language: str = "", **fields: object) -> OnlineSubmission:
+                            language: str = "", attachments: Sequence[CleanUpload] = (),
+                            **fields: object) -> OnlineSubmission:
     """Register a complaint from the public form: status ``new``, channel ``online``, no actor,
     with a new receipt code (``reports.services.receipts``).
 
@@ -184,6 +188,9 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
             click, back button, retried request) returns the complaint it already created; the
             database's unique constraint decides between concurrent repeats.
         language: the language code the reporter used (``settings.LANGUAGES``), for e-mails.
+        attachments: files checked by ``reports.uploads.validate_upload``, stored with the new
+            complaint in the same transaction (``store_reporter_attachments``); ignored for a
+            repeated token.
         fields: the keyword arguments of ``register_complaint`` that the form collects. A reporter
             who leaves no name, e-mail or phone is recorded as fully anonymous.
 
@@ -205,6 +212,7 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
             complaint.reporter_language = language[:10]
             complaint.save(update_fields=["submission_token", "reporter_language"])
             code = receipts.issue_receipt_code(complaint=complaint)
+            store_reporter_attachments(complaint=complaint, files=attachments)
             notify_office_of_new_report(complaint=complaint)
             notify_reporter_of_receipt(complaint=complaint)
     except IntegrityError:
@@ -568,7 +576,9 @@ def record_message(*, complaint: Complaint, author: AbstractBaseUser, direction:
                    body: str) -> Message:
     """Record correspondence with the reporter (sent to them, or received from them).
 
-    A first message to the reporter counts as the first response.
+    A first message to the reporter counts as the first response. A message to the reporter is
+    shown in the follow-up portal and queues an e-mail notice to them
+    (``notifications.notify_reporter_of_message``).
 
     Raises:
         PermissionDenied: ``author`` may not change this complaint.
@@ -584,6 +594,7 @@ def record_message(*, complaint: Complaint, author: AbstractBaseUser, direction:
     if direction == Message.Direction.TO_REPORTER:
         Complaint.objects.filter(pk=complaint.pk, first_response_at__isnull=True).update(
             first_response_at=message.created_at)
+        notify_reporter_of_message(complaint=complaint, message=message)
     return message
 
 
@@ -593,23 +604,19 @@ def add_attachment(*, complaint: Complaint, uploaded_by: AbstractBaseUser,
     """Store a file with the case under a generated name in private storage.
 
     Args:
-        upload: the uploaded file; at most ``ATTACHMENT_MAX_BYTES`` (default 10 MB) bytes.
+        upload: the uploaded file; at most ``ATTACHMENT_MAX_BYTES`` (default 10 MB) bytes, a
+            PDF, JPEG, PNG or DOCX by content (``reports.uploads.validate_upload``; images are
+            stored without metadata).
 
     Raises:
         PermissionDenied: ``uploaded_by`` may not change this complaint.
-        ValidationError: the file is empty or too large.
+        ValidationError: the file is empty, too large or not an allowed type.
     """
     _require_change(uploaded_by, complaint)
-    if not upload.size:
-        raise ValidationError(_("The file is empty."), code="empty")
-    if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError(_("The file is larger than %(max)d MB.")
-                              % {"max": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
-                              code="too_large")
-    name = (upload.name or "file")[:255]
-    attachment = Attachment(complaint=complaint, original_name=name, size=upload.size,
-                            content_type=(upload.content_type or "application/octet-stream")[:100],
+    clean = validate_upload(upload)
+    attachment = Attachment(complaint=complaint, original_name=clean.name,
+                            size=len(clean.content), content_type=clean.content_type,
                             uploaded_by=uploaded_by)
-    attachment.file.save(name, upload, save=False)
+    attachment.file.save("upload", ContentFile(clean.content), save=False)
     attachment.save()
     return attachment

@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 
 from reports.urls.auth import urlpatterns as auth_urlpatterns
-from reports.views import audit, case_detail, cases, registration, statistics
+from reports.views import audit, case_detail, cases, privacy, registration, statistics
 
 
 class CbsCodeConverter:
@@ -56,6 +56,10 @@ urlpatterns = [
     path("zaken/<uuid:public_id>/bijlagen/", case_detail.add_attachment, name="add_attachment"),
     path("zaken/<uuid:public_id>/bijlagen/<uuid:attachment_id>/",
          case_detail.download_attachment, name="download_attachment"),
+    path("zaken/<uuid:public_id>/persoonsgegevens.zip", privacy.export_personal_data,
+         name="export_personal_data"),
+    path("zaken/<uuid:public_id>/persoonsgegevens/wissen/", privacy.erase_personal_data,
+         name="erase_personal_data"),
     path("zaken/zoek/", case_detail.case_search, name="case_search"),
     path("registreren/", registration.register, name="register"),
     path("statistiek/", statistics.statistics, name="statistics"),

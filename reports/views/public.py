@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 import uuid
 
 from crispy_forms.layout import Hidden
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from reports import crypto
+from reports import crypto, throttling
 from reports.forms import IntakeForm
+from reports.selectors.intake import submission_token_used
 from reports.selectors.reference import current_office
 from reports.services.complaints import OnlineSubmission, submit_online_complaint
+from reports.throttling import client_ip
 
 SESSION_KEY = "intake_receipt"
 #: How long the confirmation page keeps showing the case number (a shared computer forgets it).
@@ -44,29 +50,62 @@ def remember_receipt(request: HttpRequest, submission: OnlineSubmission) -> None
     request.session[SESSION_KEY] = receipt
 
 
+def intake_limit() -> throttling.Limit:
+    """POSTs to the intake per client IP: ``settings.INTAKE_POSTS_PER_HOUR`` per hour."""
+    return throttling.Limit(scope="intake-post", free=settings.INTAKE_POSTS_PER_HOUR,
+                            window=datetime.timedelta(hours=1))
+
+
+def render_intake(request: HttpRequest, *, form: IntakeForm | None, status: int,
+                  message: str = "") -> HttpResponse:
+    """The report form page with ``status``: ``form`` as the reporter filled it (a new empty
+    form when ``None``, and then a new token without reading the request body) and, if given,
+    ``message`` above it (rate limit, oversized request)."""
+    if form is None:
+        form, token = IntakeForm(), uuid.uuid4()
+    else:
+        token = _submission_token(request)
+    form.helper.add_input(Hidden("submission_token", str(token)))
+    return render(request, "reports/intake.html", {"form": form, "intake_message": message},
+                  status=status)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    """Show the report form; on a valid POST store the complaint and go to the confirmation.
+    """Show the report form; on a valid POST store the complaint (with its files) and go to the
+    confirmation.
 
     The form carries a one-time ``submission_token``: sending it again (double click, back
-    button, retried request) lands on the same confirmation without a second complaint.
+    button, retried request) lands on the same confirmation without a second complaint, and does
+    not count towards the per-IP limit (``intake_limit``; over it: 429 with the form as typed).
+    A filled honeypot field gives 400 with a generic error and the typed text; nothing is stored.
     """
-    form = IntakeForm(request.POST if request.method == "POST" else None)
+    if request.method != "POST":
+        return render_intake(request, form=IntakeForm(), status=200)
+    form = IntakeForm(request.POST, request.FILES)
     token = _submission_token(request)
-    form.helper.add_input(Hidden("submission_token", str(token)))
-    if request.method == "POST" and form.is_valid():
+    if (not submission_token_used(token=token)
+            and not throttling.check_and_count(limit=intake_limit(), key=client_ip(request))):
+        response = render_intake(request, form=form, status=429, message=_(
+            "You have sent many reports in a short time. Nothing was saved. Please try again "
+            "later; what you typed is still here."))
+        wait = throttling.seconds_blocked(limit=intake_limit(), key=client_ip(request))
+        response["Retry-After"] = str(max(wait, 1))
+        return response
+    if form.is_valid():
+        fields = {key: value for key, value in form.cleaned_data.items()
+                  if key != "extra_remark"}
         submission = submit_online_complaint(
             office=current_office(), submission_token=token,
-            language=translation.get_language() or "", **form.cleaned_data)
+            language=translation.get_language() or "", **fields)
         remember_receipt(request, submission)
         return redirect("intake:thanks")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "reports/intake.html", {"form": form}, status=status)
-
+    return render_intake(request, form=form, status=400)
 
 @never_cache
 def thanks(request: HttpRequest) -> HttpResponse:
-    """Confirmation with the case number. It never echoes what the reporter wrote."""
+    """Confirmation with the case number and, once, the receipt code for the follow-up portal
+    (``/melden/opvolgen/``). It never echoes what the reporter wrote."""
     receipt = request.session.get(SESSION_KEY)
     if not isinstance(receipt, dict) or time.time() - receipt["at"] > CONFIRMATION_SECONDS:
         request.session.pop(SESSION_KEY, None)
@@ -76,5 +115,6 @@ def thanks(request: HttpRequest) -> HttpResponse:
         code = crypto.decrypt_bytes(receipt["code"].encode()).decode()
         # Shown once: a reload of this page shows the case number but no longer the code.
         request.session[SESSION_KEY] = {**receipt, "code": ""}
-    return render(request, "reports/thanks.html",
-                  {"case_number": receipt["case_number"], "receipt_code": code})
+    return render(request, "reports/thanks.html", {
+        "case_number": receipt["case_number"], "receipt_code": code,
+        "followup_url": request.build_absolute_uri(reverse("intake:followup"))})

@@ -14,6 +14,8 @@ GOOD = {
     "ALLOWED_HOSTS": "meldpunt.example.nl",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    # A fixed, made-up key for the check only (32 bytes, URL-safe base64).
+    "FIELD_ENCRYPTION_KEYS": "Y2hlY2stb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc=",
 }
 
 
@@ -45,6 +47,12 @@ def test_check_deploy_is_clean_with_production_settings():
     ({"CELERY_BROKER_URL": None}, "Set CELERY_BROKER_URL for production"),
     ({"DATABASE_URL": "sqlite:////tmp/x.db"}, "Production runs on PostgreSQL"),
     ({"DATABASE_URL": None}, "Set the DATABASE_URL environment variable"),
+    ({"FIELD_ENCRYPTION_KEYS": None}, "Set FIELD_ENCRYPTION_KEYS (generate a key with "
+                                      "`manage.py generate_encryption_key`)."),
+    ({"FIELD_ENCRYPTION_KEYS": ""}, "Set FIELD_ENCRYPTION_KEYS (generate a key with "
+                                    "`manage.py generate_encryption_key`)."),
+    ({"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"},
+     "FIELD_ENCRYPTION_KEYS must hold Fernet keys (32 bytes, URL-safe base64)."),
 ])
 def test_production_refuses_to_start_without_real_configuration(overrides, message):
     result = run_check(**overrides)

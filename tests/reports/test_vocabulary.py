@@ -36,8 +36,6 @@ from reports.vocabulary import (
 
 BASE_DIR = Path(settings.BASE_DIR)
 CATEGORIES_CSV = BASE_DIR / "reports" / "fixtures" / "reference" / "registration-categories.csv"
-NL_PO = BASE_DIR / "locale" / "nl" / "LC_MESSAGES" / "django.po"
-NL_MO = NL_PO.with_suffix(".mo")
 
 VOCABULARIES: dict[str, type[models.TextChoices]] = {
     "ground": Ground,
@@ -152,7 +150,7 @@ def test_status_and_total_labels_in_dutch():
         assert _("Total") == "Totaal"
 
 
-# --- The nl catalogue -------------------------------------------------------------------------
+# --- The catalogues (nl, ar, tr) ------------------------------------------------------------------
 
 
 @dataclass
@@ -208,9 +206,32 @@ def _parse_po(path: Path) -> list[PoEntry]:
     return entries
 
 
+#: The translated catalogues: language → its standard gettext Plural-Forms header.
+#: ar and tr are machine translations that need review by a native speaker (docs/translations.md).
+CATALOGUES = {
+    "nl": "nplurals=2; plural=(n != 1);",
+    "ar": ("nplurals=6; plural=n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : "
+           "n%100>=11 && n%100<=99 ? 4 : 5;"),
+    "tr": "nplurals=2; plural=(n > 1);",
+}
+
+
+def _po(language: str) -> Path:
+    return BASE_DIR / "locale" / language / "LC_MESSAGES" / "django.po"
+
+
+def _entries(language: str) -> list[PoEntry]:
+    path = _po(language)
+    assert path.exists(), f"{path} is missing; run makemessages -l {language}"
+    return [e for e in _parse_po(path) if e.msgid and not e.obsolete]
+
+
 def _nl_entries() -> list[PoEntry]:
-    assert NL_PO.exists(), f"{NL_PO} is missing; run makemessages -l nl"
-    return [e for e in _parse_po(NL_PO) if e.msgid and not e.obsolete]
+    return _entries("nl")
+
+
+def _nplurals(language: str) -> int:
+    return int(re.match(r"nplurals=(\d+);", CATALOGUES[language]).group(1))
 
 
 def _describe(entry: PoEntry) -> str:
@@ -218,53 +239,78 @@ def _describe(entry: PoEntry) -> str:
     return f"line {entry.line}: {context}{entry.msgid!r}"
 
 
-def test_nl_catalogue_header_is_dutch_and_not_fuzzy():
-    header = next(e for e in _parse_po(NL_PO) if e.msgid == "")
+@pytest.mark.parametrize("language", list(CATALOGUES))
+def test_catalogue_header_names_the_language_and_is_not_fuzzy(language):
+    header = next(e for e in _parse_po(_po(language)) if e.msgid == "")
     assert "fuzzy" not in header.flags
-    assert "Language: nl\n" in header.msgstr[0]
-    assert "Plural-Forms: nplurals=2; plural=(n != 1);\n" in header.msgstr[0]
+    assert f"Language: {language}\n" in header.msgstr[0]
+    assert f"Plural-Forms: {CATALOGUES[language]}\n" in header.msgstr[0]
 
 
-def test_nl_catalogue_has_no_untranslated_entries():
-    entries = _nl_entries()
+@pytest.mark.parametrize("language", list(CATALOGUES))
+def test_catalogue_has_no_untranslated_entries(language):
+    entries = _entries(language)
     assert len(entries) > 100  # the parser found the catalogue
+    forms = list(range(_nplurals(language)))
     untranslated = [
         _describe(e)
         for e in entries
         if not e.msgstr
         or any(not text for text in e.msgstr.values())
-        or (e.msgid_plural is not None and sorted(e.msgstr) != [0, 1])
+        or (e.msgid_plural is not None and sorted(e.msgstr) != forms)
     ]
     assert untranslated == []
 
 
-def test_nl_catalogue_has_no_fuzzy_entries():
-    assert [_describe(e) for e in _nl_entries() if "fuzzy" in e.flags] == []
+@pytest.mark.parametrize("language", list(CATALOGUES))
+def test_catalogues_have_the_same_messages(language):
+    """Every language translates exactly the messages of the Dutch catalogue."""
+    def keys(entries: list[PoEntry]) -> set[tuple[str | None, str]]:
+        return {(e.msgctxt, e.msgid) for e in entries}
+
+    assert keys(_entries(language)) == keys(_nl_entries())
+
+
+@pytest.mark.parametrize("language", list(CATALOGUES))
+def test_catalogue_has_no_fuzzy_entries(language):
+    assert [_describe(e) for e in _entries(language) if "fuzzy" in e.flags] == []
 
 
 def _placeholders(text: str) -> list[str]:
     return re.findall(r"%\([a-z_]+\)[sdif]", text)
 
 
-def test_nl_catalogue_keeps_python_format_placeholders():
+@pytest.mark.parametrize("language", list(CATALOGUES))
+def test_catalogue_keeps_python_format_placeholders(language):
+    """Singular messages keep exactly their placeholders. Plural forms may leave one out (the
+    English singular "your file" has no count), but never add one, and the last form (used
+    for most numbers) keeps every placeholder of ``msgid_plural``."""
     broken = []
-    for entry in _nl_entries():
+    for entry in _entries(language):
         if "python-format" not in entry.flags:
             continue
-        wanted = sorted(set(_placeholders(entry.msgid)))
-        for text in entry.msgstr.values():
-            if sorted(set(_placeholders(text))) != wanted:
+        if entry.msgid_plural is None:
+            wanted = set(_placeholders(entry.msgid))
+            if set(_placeholders(entry.msgstr[0])) != wanted:
                 broken.append(_describe(entry))
+            continue
+        allowed = set(_placeholders(entry.msgid)) | set(_placeholders(entry.msgid_plural))
+        forms = [set(_placeholders(entry.msgstr[i])) for i in sorted(entry.msgstr)]
+        if any(not form <= allowed for form in forms) or forms[-1] != set(
+                _placeholders(entry.msgid_plural)):
+            broken.append(_describe(entry))
     assert broken == []
 
 
-def test_compiled_nl_catalogue_matches_the_po_file():
+@pytest.mark.parametrize("language", list(CATALOGUES))
+def test_compiled_catalogue_matches_the_po_file(language):
     """The committed ``.mo`` is what Django reads: it must hold every translation of the ``.po``."""
-    assert NL_MO.exists(), f"{NL_MO} is missing; run compilemessages"
-    with NL_MO.open("rb") as stream:
+    mo = _po(language).with_suffix(".mo")
+    assert mo.exists(), f"{mo} is missing; run compilemessages"
+    with mo.open("rb") as stream:
         catalog = gettext.GNUTranslations(stream)._catalog
     stale = []
-    for entry in _nl_entries():
+    for entry in _entries(language):
         key = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
         if entry.msgid_plural is None:
             if catalog.get(key) != entry.msgstr[0]:
@@ -272,3 +318,31 @@ def test_compiled_nl_catalogue_matches_the_po_file():
         elif any(catalog.get((key, i)) != text for i, text in entry.msgstr.items()):
             stale.append(_describe(entry))
     assert stale == [], "run compilemessages"
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("nl", "Discriminatie melden"),
+    ("en", "Report discrimination"),
+    ("ar", "الإبلاغ عن التمييز"),
+    ("tr", "Ayrımcılığı bildirin"),
+])
+def test_each_public_language_translates_the_page_title(language, expected):
+    with translation.override(language):
+        assert _("Report discrimination") == expected
+
+
+def test_arabic_uses_its_six_plural_forms():
+    from django.utils.translation import ngettext
+
+    message = ("You tried too often. Please wait %(minutes)d minute and try again.",
+               "You tried too often. Please wait %(minutes)d minutes and try again.")
+    with translation.override("ar"):
+        texts = {n: ngettext(*message, n) % {"minutes": n} for n in (0, 1, 2, 3, 11, 100)}
+    assert texts == {
+        0: "حاولت مرات كثيرة جدًا. يُرجى الانتظار 0 دقيقة ثم المحاولة مرة أخرى.",
+        1: "حاولت مرات كثيرة جدًا. يُرجى الانتظار دقيقة واحدة (1) ثم المحاولة مرة أخرى.",
+        2: "حاولت مرات كثيرة جدًا. يُرجى الانتظار دقيقتين (2) ثم المحاولة مرة أخرى.",
+        3: "حاولت مرات كثيرة جدًا. يُرجى الانتظار 3 دقائق ثم المحاولة مرة أخرى.",
+        11: "حاولت مرات كثيرة جدًا. يُرجى الانتظار 11 دقيقة ثم المحاولة مرة أخرى.",
+        100: "حاولت مرات كثيرة جدًا. يُرجى الانتظار 100 دقيقة ثم المحاولة مرة أخرى.",
+    }

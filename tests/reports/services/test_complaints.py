@@ -811,7 +811,7 @@ def stored_files(root) -> list[str]:
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
-PDF = b"%PDF-1.4 synthetic test document"
+PDF = b"%PDF-1.4 synthetic test document\n%%EOF\n"
 
 
 @pytest.mark.django_db

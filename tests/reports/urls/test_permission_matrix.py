@@ -49,6 +49,9 @@ CASE_POST = {"anonymous": LOGIN, "unassigned": 404, "assigned": 302, "team": 302
 #: Coordinator-only case actions.
 CASE_POST_COORDINATOR = {"anonymous": LOGIN, "unassigned": 404, "assigned": 403, "team": 403,
                          "coordinator": 302}
+#: Coordinator-only case pages (GDPR art. 15 export, art. 17 erasure page).
+CASE_GET_COORDINATOR = {"anonymous": LOGIN, "unassigned": 404, "assigned": 403, "team": 403,
+                        "coordinator": 200}
 #: Coordinator-only pages.
 COORDINATOR_PAGE = {"anonymous": LOGIN, "unassigned": 403, "assigned": 403, "team": 403,
                     "coordinator": 200}
@@ -77,6 +80,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "backoffice:claim": ("post", "case", {"anonymous": LOGIN, "unassigned": 404,
                                           "assigned": 403, "team": 403, "coordinator": 403}),
     "backoffice:download_attachment": ("get", "attachment", CASE_GET),
+    "backoffice:export_personal_data": ("get", "case", CASE_GET_COORDINATOR),
+    "backoffice:erase_personal_data": ("get", "case", CASE_GET_COORDINATOR),
     "backoffice:case_search": ("get", "none", STAFF_PAGE),
     "backoffice:register": ("get", "none", STAFF_PAGE),
     "backoffice:dashboard": ("get", "none", COORDINATOR_PAGE),
@@ -136,7 +141,7 @@ def world(office, coordinator, login_as, settings, tmp_path):
                               handling=["registration"])
     case = change_status(complaint=case, actor=coordinator, to_status="in_progress")
     attachment = add_attachment(complaint=case, uploaded_by=coordinator,
-                                upload=SimpleUploadedFile("brief.pdf", b"%PDF-1.4 test"))
+                                upload=SimpleUploadedFile("brief.pdf", b"%PDF-1.4 test\n%%EOF\n"))
     run = StatisticsRun.objects.create(office=office, year=2020)
     execute_statistics_run(run_id=run.pk)
     release_annual_reports(office=office, year=2020, actor=coordinator, run=run)

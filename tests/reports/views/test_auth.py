@@ -464,7 +464,7 @@ def test_back_office_headers(login_as, staff):
     assert _csp(response) == CSP
     assert response["X-Frame-Options"] == "DENY"
     assert response["Cache-Control"] == NO_STORE
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
@@ -479,7 +479,7 @@ def test_public_form_headers(client, office):
     response = client.get("/melden/")
     assert _csp(response) == CSP
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"
     assert "Cache-Control" not in response
 
 
@@ -490,7 +490,7 @@ def test_receipt_page_headers(client, office):
     assert _csp(response) == CSP
     assert response["X-Frame-Options"] == "DENY"
     assert response["Cache-Control"] == NO_STORE
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"
 
 
 def test_no_inline_script_or_style_in_back_office_pages(login_as, coordinator, office):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -797,17 +798,18 @@ def test_note_needs_no_version(login_as, caseworker, cases):
 
 def test_upload_stores_the_file_privately(login_as, caseworker, cases, media):
     response = post(login_as(caseworker), cases.own, "bijlagen",
-                    {"upload": SimpleUploadedFile("brief café.pdf", b"%PDF-1.4 inhoud",
+                    {"upload": SimpleUploadedFile("brief café.pdf", b"%PDF-1.4 inhoud\n%%EOF\n",
                                                   content_type="application/pdf")})
 
     assert shown_messages(response) == [("success", "File added.")]
     attachment = Attachment.objects.get()
     assert (attachment.complaint_id, attachment.original_name, attachment.size,
             attachment.content_type, attachment.uploaded_by_id) == (
-        cases.own.pk, "brief café.pdf", 15, "application/pdf", caseworker.pk)
+        cases.own.pk, "brief café.pdf", 22, "application/pdf", caseworker.pk)
     assert attachment.file.name.startswith(f"attachments/{cases.own.public_id}/")
     assert "café" not in attachment.file.name
-    assert crypto.decrypt_bytes((media / attachment.file.name).read_bytes()) == b"%PDF-1.4 inhoud"
+    assert crypto.decrypt_bytes((media / attachment.file.name).read_bytes()) == (
+        b"%PDF-1.4 inhoud\n%%EOF\n")
 
 
 def test_too_large_and_empty_uploads_are_refused(login_as, caseworker, cases, media, settings):
@@ -820,7 +822,7 @@ def test_too_large_and_empty_uploads_are_refused(login_as, caseworker, cases, me
                       {"upload": SimpleUploadedFile("leeg.txt", b"")})
     missing = post(client, cases.own, "bijlagen", {})
 
-    assert shown_messages(too_large) == [("error", "The file is larger than 1 MB.")]
+    assert shown_messages(too_large) == [("error", "“groot.bin” is larger than 1 MB.")]
     assert shown_messages(empty_file) == [("error", "File: The submitted file is empty.")]
     assert shown_messages(missing) == [("error", "File: This field is required.")]
     assert Attachment.objects.count() == 0
@@ -830,10 +832,13 @@ def test_too_large_and_empty_uploads_are_refused(login_as, caseworker, cases, me
 @pytest.fixture
 def stored_attachment(cases, coordinator, media):
     def store(name: str = "verslag.pdf", content: bytes = b"inhoud", complaint=None):
-        attachment = add_attachment(complaint=complaint or cases.own, uploaded_by=coordinator,
-                                    upload=SimpleUploadedFile("upload", content))
-        # The stored name as an import or an old browser could have given it.
-        Attachment.objects.filter(pk=attachment.pk).update(original_name=name)
+        # Stored as an import or an older version could have stored it: any name and content
+        # (add_attachment now refuses content that is not PDF, JPEG, PNG or DOCX).
+        attachment = Attachment(complaint=complaint or cases.own, original_name=name,
+                                size=len(content), content_type="application/octet-stream",
+                                uploaded_by=coordinator)
+        attachment.file.save("upload", ContentFile(content), save=False)
+        attachment.save()
         return Attachment.objects.get(pk=attachment.pk)
     return store
 
@@ -1007,7 +1012,7 @@ def test_detail_query_count_does_not_grow_with_the_timeline(request, login_as, c
         add_note(complaint=complaint, author=user, text=f"notitie {n}")
         update_reporter_data(complaint=complaint, actor=user, reporter_phone=f"0592 00000{n}")
         add_attachment(complaint=complaint, uploaded_by=user,
-                       upload=SimpleUploadedFile(f"{n}.txt", b"x"))
+                       upload=SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4\n%%EOF\n"))
     classify_complaint(complaint=complaint, actor=user, contact_type="complaint",
                        grounds=["race", "age"], societal_domain="", nature="",
                        handling=["registration"])

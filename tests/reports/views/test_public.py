@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from reports.models import Complaint, ComplaintHistory, Municipality
+from reports.models import Attachment, Complaint, ComplaintHistory, Municipality, Throttle
 from reports.services.complaints import registration_year
 from reports.views.public import SESSION_KEY
+from tests.reports import upload_samples as samples
 from tests.reports.views.helpers import by_testid, parse
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +23,7 @@ URL = "/melden/"
 THANKS_URL = "/melden/bedankt/"
 INTAKE_FIELDS = [
     "description", "incident_date", "incident_municipality", "reporter_name", "reporter_email",
-    "reporter_phone", "reporter_residence", "consent_to_contact",
+    "reporter_phone", "reporter_residence", "consent_to_contact", "attachments", "extra_remark",
 ]
 
 
@@ -38,7 +41,11 @@ def test_get_shows_the_form_with_all_fields(client, office):
     assert response.templates[0].name == "reports/intake.html"
     form = _intake_form(parse(response.content))
     assert form["attrs"]["method"] == "post"
-    assert form["names"] == ["csrfmiddlewaretoken", *INTAKE_FIELDS, "submit", "submission_token"]
+    assert form["names"] == [
+        "csrfmiddlewaretoken", "description", "incident_date", "incident_municipality",
+        "attachments", "reporter_name", "reporter_email", "reporter_phone", "reporter_residence",
+        "consent_to_contact", "extra_remark", "submit", "submission_token"]
+    assert form["attrs"]["enctype"] == "multipart/form-data"
     assert list(response.context["form"].fields) == INTAKE_FIELDS
 
 
@@ -392,3 +399,317 @@ def test_failed_csrf_check_keeps_the_reporters_text(office):
 
 def test_head_is_allowed(client, office):
     assert client.head(URL).status_code == 200
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+@pytest.fixture
+def client_en(client):
+    """The test client with English as the browser's language (messages compared in English)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+TYPED = 'Wat ik typte <b>blijft</b> "staan".'
+CHOOSE_AGAIN = "Please choose your files again: after an error your browser cannot keep them."
+
+
+def _file(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def _error_codes(response) -> dict[str, list[str]]:
+    errors = response.context["form"].errors.as_data()
+    return {name: [error.code for error in field_errors]
+            for name, field_errors in errors.items()}
+
+
+def test_the_file_chooser_takes_several_files(client_en, office):
+    page = parse(client_en.get(URL).content)
+
+    [chooser] = [attrs for tag, attrs in page.tags
+                 if tag == "input" and attrs.get("name") == "attachments"]
+    assert chooser["type"] == "file"
+    assert "multiple" in chooser
+    assert chooser["accept"] == (
+        ".pdf,.jpg,.jpeg,.png,.docx,application/pdf,image/jpeg,image/png,"
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    assert [attrs for tag, attrs in page.tags if "style" in attrs] == []
+
+
+def test_a_report_with_files_stores_them(client_en, office, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    response = client_en.post(URL, {
+        "description": "Met bewijs.",
+        "attachments": [_file("brief é.pdf", samples.PDF), _file("foto.jpg", samples.jpeg()),
+                        _file("scherm.png", samples.png()), _file("verslag.docx", samples.docx())],
+    })
+
+    assert response.status_code == 302
+    assert response["Location"] == THANKS_URL
+    complaint = Complaint.objects.get()
+    assert list(complaint.attachments.order_by("id").values_list(
+        "original_name", "content_type", "uploaded_by_id")) == [
+        ("brief é.pdf", "application/pdf", None),
+        ("foto.jpg", "image/jpeg", None),
+        ("scherm.png", "image/png", None),
+        ("verslag.docx", samples.DOCX_TYPE, None),
+    ]
+    assert len([path for path in tmp_path.rglob("*") if path.is_file()]) == 4
+
+
+def test_exactly_ten_megabytes_is_accepted(client_en, office, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    response = client_en.post(URL, {"description": TYPED,
+                                 "attachments": [_file("groot.pdf",
+                                                       samples.pdf_of_size(10 * samples.MB))]})
+
+    assert response.status_code == 302
+    assert Attachment.objects.get().size == 10 * samples.MB
+
+
+@pytest.mark.parametrize(("files", "codes", "first_message"), [
+    pytest.param([("leeg.pdf", b"")], ["empty"], "“leeg.pdf” is empty.", id="zero-bytes"),
+    pytest.param([("groot.pdf", samples.pdf_of_size(10 * 1024 * 1024 + 1))], ["too_large"],
+                 "“groot.pdf” is larger than 10 MB.", id="ten-megabytes-plus-one"),
+    pytest.param([("programma.pdf", samples.EXE)], ["file_type"],
+                 "“programma.pdf” is not a PDF, JPEG, PNG or Word (.docx) file.",
+                 id="exe-renamed-pdf"),
+    pytest.param([("archief.docx", samples.plain_zip())], ["file_type"],
+                 "“archief.docx” is not a PDF, JPEG, PNG or Word (.docx) file.",
+                 id="zip-renamed-docx"),
+    pytest.param([(f"{n}.pdf", samples.PDF) for n in range(6)], ["too_many"],
+                 "You can add at most 5 files.", id="six-files"),
+])
+def test_file_errors_keep_what_was_typed(client_en, office, settings, tmp_path, files, codes,
+                                         first_message):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    response = client_en.post(URL, {
+        "description": TYPED, "reporter_email": "a@example.nl",
+        "attachments": [_file(name, content) for name, content in files],
+    })
+
+    assert response.status_code == 400
+    assert Complaint.objects.count() == 0
+    assert Attachment.objects.count() == 0
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+    assert _error_codes(response) == {"attachments": [*codes, "choose_again"]}
+    assert response.context["form"].errors["attachments"] == [first_message, CHOOSE_AGAIN]
+    page = parse(response.content)
+    assert page.textareas["description"] == TYPED
+    inputs = {attrs.get("name"): attrs.get("value") for tag, attrs in page.tags
+              if tag == "input"}
+    assert inputs["reporter_email"] == "a@example.nl"
+    assert escape(first_message).encode() in response.content
+    assert escape(CHOOSE_AGAIN).encode() in response.content
+
+
+def test_an_odd_file_name_in_an_error_is_escaped(client_en, office):
+    response = client_en.post(URL, {"description": TYPED,
+                                 "attachments": [_file("<img src=x onerror=alert(1)>.pdf",
+                                                       b"")]})
+
+    assert response.status_code == 400
+    message = "“<img src=x onerror=alert(1)>.pdf” is empty."
+    assert response.context["form"].errors["attachments"] == [message, CHOOSE_AGAIN]
+    assert escape(message).encode() in response.content
+    assert b"<img src=x" not in response.content
+
+
+def test_chosen_files_are_not_kept_when_another_field_fails(client_en, office):
+    response = client_en.post(URL, {"description": "",
+                                 "attachments": [_file("brief.pdf", samples.PDF)]})
+
+    assert response.status_code == 400
+    assert _error_codes(response) == {"description": ["required"]}
+    assert b"Files you chose were not sent: please choose them again." in response.content
+
+
+# --- honeypot --------------------------------------------------------------------------------
+
+
+def test_the_honeypot_is_hidden_from_people(client_en, office):
+    page = parse(client_en.get(URL).content)
+
+    [field] = [attrs for tag, attrs in page.tags
+               if tag == "input" and attrs.get("name") == "extra_remark"]
+    assert (field["type"], field["tabindex"], field["autocomplete"]) == ("text", "-1", "off")
+    wrappers = [attrs for tag, attrs in page.tags
+                if tag == "div" and "hp-field" in (attrs.get("class") or "").split()]
+    assert wrappers == [{"class": "hp-field", "aria-hidden": "true"}]
+    css = (settings_static_css()).read_text()
+    assert ".hp-field {" in css
+
+
+def settings_static_css():
+    from pathlib import Path
+
+    import meldpunt
+
+    return Path(meldpunt.__file__).parent / "static" / "css" / "meldpunt.css"
+
+
+def test_a_filled_honeypot_stores_nothing_and_keeps_the_text(client_en, office):
+    response = client_en.post(URL, {"description": TYPED, "extra_remark": "http://spam.example"})
+
+    assert response.status_code == 400
+    assert Complaint.objects.count() == 0
+    assert ComplaintHistory.objects.count() == 0
+    assert SESSION_KEY not in client_en.session
+    assert _error_codes(response) == {"__all__": ["honeypot"]}
+    assert response.context["form"].non_field_errors() == [
+        "Your report could not be sent. Please check the form and press “Send report” again."]
+    page = parse(response.content)
+    assert page.textareas["description"] == TYPED
+    # Shown empty again, so that a person whose browser filled it can simply send again.
+    [field] = [attrs for tag, attrs in page.tags
+               if tag == "input" and attrs.get("name") == "extra_remark"]
+    assert "value" not in field
+    assert b"spam.example" not in response.content
+
+
+def test_sending_again_with_an_empty_honeypot_works(client_en, office):
+    client_en.post(URL, {"description": TYPED, "extra_remark": "x"})
+    response = client_en.post(URL, {"description": TYPED, "extra_remark": ""})
+
+    assert response.status_code == 302
+    assert Complaint.objects.get().description == TYPED
+
+
+# --- per-IP rate limit -----------------------------------------------------------------------
+
+LIMIT_MESSAGE = ("You have sent many reports in a short time. Nothing was saved. Please try "
+                 "again later; what you typed is still here.")
+
+
+def test_the_default_limit_is_twenty_per_hour_outside_the_tests():
+    from meldpunt.settings import base
+
+    assert base.INTAKE_POSTS_PER_HOUR == 20
+
+
+def test_the_fourth_post_from_one_address_is_refused(client_en, office, settings):
+    settings.INTAKE_POSTS_PER_HOUR = 3
+    for n in range(3):
+        assert client_en.post(URL, {"description": f"Melding {n}."}).status_code == 302
+
+    response = client_en.post(URL, {"description": TYPED, "reporter_name": "Jan"})
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    assert Complaint.objects.count() == 3
+    assert by_testid(response.content, "intake-message") == [LIMIT_MESSAGE]
+    page = parse(response.content)
+    assert page.textareas["description"] == TYPED
+    inputs = {attrs.get("name"): attrs.get("value") for tag, attrs in page.tags
+              if tag == "input"}
+    assert inputs["reporter_name"] == "Jan"
+    # Still refused on the next try, also for an invalid post.
+    assert client_en.post(URL, {"description": ""}).status_code == 429
+    assert Complaint.objects.count() == 3
+
+
+def test_another_address_is_not_limited(client_en, office, settings):
+    settings.INTAKE_POSTS_PER_HOUR = 3
+    for n in range(4):
+        client_en.post(URL, {"description": f"Melding {n}."})
+
+    response = client_en.post(URL, {"description": "Van elders."}, REMOTE_ADDR="192.0.2.7")
+
+    assert response.status_code == 302
+    assert Complaint.objects.count() == 4
+    assert Throttle.objects.count() == 2
+
+
+def test_invalid_posts_count_too(client_en, office, settings):
+    settings.INTAKE_POSTS_PER_HOUR = 3
+    for _n in range(3):
+        assert client_en.post(URL, {"description": ""}).status_code == 400
+
+    assert client_en.post(URL, {"description": "Nu wel."}).status_code == 429
+    assert Complaint.objects.count() == 0
+
+
+def test_a_repeated_token_does_not_count_and_still_lands_on_the_confirmation(client_en, office,
+                                                                             settings):
+    settings.INTAKE_POSTS_PER_HOUR = 3
+    token = str(uuid.uuid4())
+    data = {"description": "Dubbel.", "submission_token": token}
+    responses = [client_en.post(URL, data) for _ in range(5)]
+    responses += [client_en.post(URL, {"description": f"Nieuw {n}."}) for n in range(2)]
+
+    assert [(r.status_code, r["Location"]) for r in responses] == [(302, THANKS_URL)] * 7
+    assert Complaint.objects.count() == 3
+    # The allowance is used up by the three new reports; the repeated token still passes.
+    assert client_en.post(URL, {"description": "Te veel."}).status_code == 429
+    again = client_en.post(URL, data)
+    assert (again.status_code, again["Location"]) == (302, THANKS_URL)
+    assert Complaint.objects.count() == 3
+
+
+def test_the_limit_message_in_dutch(client_en, office, settings):
+    settings.INTAKE_POSTS_PER_HOUR = 0
+
+    response = client_en.post(URL, {"description": "Iets."}, HTTP_ACCEPT_LANGUAGE="nl")
+
+    assert response.status_code == 429
+    with translation.override("nl"):
+        dutch = gettext(LIMIT_MESSAGE)
+    assert by_testid(response.content, "intake-message") == [dutch]
+
+
+# --- oversized requests ----------------------------------------------------------------------
+
+TOO_LARGE = ("What you sent was too large (at most 5 files of 10 MB each). Nothing was saved. "
+             "Please write your report again and choose fewer or smaller files.")
+
+
+def test_a_request_over_the_intake_limit_gets_the_form_with_a_message(client_en, office,
+                                                                     settings):
+    settings.INTAKE_MAX_REQUEST_BYTES = 5000
+    response = client_en.post(URL, {"description": TYPED,
+                                 "attachments": [_file("groot.pdf", samples.pdf_of_size(6000))]})
+
+    assert response.status_code == 413
+    assert response.templates[0].name == "reports/intake.html"
+    assert by_testid(response.content, "intake-message") == [TOO_LARGE]
+    assert Complaint.objects.count() == 0
+    page = parse(response.content)
+    assert page.textareas["description"] == ""
+    assert len([f for f in page.forms if not f["attrs"].get("action")]) == 1
+
+
+def test_the_default_intake_limit_leaves_room_for_five_full_files(settings):
+    assert settings.INTAKE_MAX_REQUEST_BYTES == 5 * 10 * 1024 * 1024 + 2 * 1024 * 1024
+
+
+def test_too_much_form_data_gets_the_form_with_a_message(client_en, office, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = client_en.post(URL, {"description": "x" * 2000})
+
+    assert response.status_code == 413
+    assert by_testid(response.content, "intake-message") == [TOO_LARGE]
+    assert Complaint.objects.count() == 0
+
+
+def test_too_many_files_for_django_get_the_form_with_a_message(client_en, office, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+
+    response = client_en.post(URL, {"description": TYPED,
+                                 "attachments": [_file(f"{n}.pdf", samples.PDF)
+                                                 for n in range(3)]})
+
+    assert response.status_code == 413
+    assert by_testid(response.content, "intake-message") == [TOO_LARGE]
+    assert Complaint.objects.count() == 0
+
+
+def test_a_malformed_body_gets_the_form_with_a_message(client_en, office):
+    response = client_en.generic("POST", URL, b"--XyZ\r\nbroken",
+                              content_type="multipart/form-data; boundary=")
+
+    assert response.status_code == 400
+    assert by_testid(response.content, "intake-message") == [
+        "Your report could not be read. Nothing was saved. Please try again."]
+    assert Complaint.objects.count() == 0
