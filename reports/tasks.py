@@ -49,3 +49,17 @@ def apply_retention() -> int:
     from reports.services.privacy import apply_retention as apply
 
     return apply().cases
+
+
+@shared_task
+def purge_rate_limits() -> int:
+    """Celery beat, hourly: delete rate-limit counters (keyed hashes of IP addresses and code
+    prefixes) whose window and block ended more than a day ago
+    (``reports.throttling.purge_expired``); the privacy statement promises at most 24 hours.
+
+    Returns:
+        The number of counters deleted.
+    """
+    from reports.throttling import purge_expired
+
+    return purge_expired()

@@ -1,0 +1,85 @@
+"""Rate limits counted in the database (reports/throttling.py)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.test import RequestFactory
+from django.utils import timezone
+
+from reports import throttling
+from reports.models import Throttle
+from reports.tasks import purge_rate_limits
+
+pytestmark = pytest.mark.django_db
+
+REQUESTS = throttling.Limit(scope="test-requests", free=3, window=datetime.timedelta(hours=1))
+FAILURES = throttling.Limit(scope="test-failures", free=2, window=datetime.timedelta(hours=1),
+                            base_delay=datetime.timedelta(seconds=2),
+                            max_delay=datetime.timedelta(seconds=10))
+
+
+def test_requests_over_the_allowance_are_refused_until_the_window_ends():
+    assert [throttling.check_and_count(limit=REQUESTS, key="192.0.2.1") for _ in range(5)] == [
+        True, True, True, False, False]
+    assert throttling.check_and_count(limit=REQUESTS, key="192.0.2.2") is True
+    assert 3590 <= throttling.seconds_blocked(limit=REQUESTS, key="192.0.2.1") <= 3600
+
+    Throttle.objects.filter(scope=REQUESTS.scope).update(
+        window_started=timezone.now() - datetime.timedelta(hours=1, seconds=1),
+        blocked_until=timezone.now() - datetime.timedelta(seconds=1))
+    assert throttling.check_and_count(limit=REQUESTS, key="192.0.2.1") is True
+
+
+def test_failures_block_with_doubling_delays_up_to_the_maximum():
+    delays = [throttling.record_failure(limit=FAILURES, key="7KQ2") for _ in range(6)]
+
+    assert delays == [0, 0, 2, 4, 8, 10]
+    assert 9 <= throttling.seconds_blocked(limit=FAILURES, key="7KQ2") <= 10
+    assert throttling.seconds_blocked(limit=FAILURES, key="ABCD") == 0
+
+    throttling.clear(limit=FAILURES, key="7KQ2")
+    assert throttling.seconds_blocked(limit=FAILURES, key="7KQ2") == 0
+    assert Throttle.objects.count() == 0
+
+
+def test_keys_are_stored_only_as_keyed_hashes():
+    throttling.record_failure(limit=FAILURES, key="198.51.100.23")
+
+    row = Throttle.objects.get()
+    assert (row.scope, row.count, len(row.key_hash)) == ("test-failures", 1, 64)
+    assert "198.51.100.23" not in row.key_hash
+    assert row.key_hash != throttling._hash("other-scope", "198.51.100.23")
+
+
+def test_purge_deletes_counters_a_day_after_their_window_and_block_ended():
+    now = timezone.now()
+    for key, started, blocked in [
+        ("old", now - datetime.timedelta(days=2), None),
+        ("old-but-blocked", now - datetime.timedelta(days=2), now + datetime.timedelta(hours=1)),
+        ("recent", now - datetime.timedelta(hours=2), None),
+    ]:
+        Throttle.objects.create(scope="test", key_hash=throttling._hash("test", key),
+                                count=9, window_started=started, blocked_until=blocked)
+
+    assert purge_rate_limits() == 1
+    assert sorted(Throttle.objects.values_list("key_hash", flat=True)) == sorted(
+        throttling._hash("test", key) for key in ("old-but-blocked", "recent"))
+    assert settings.CELERY_BEAT_SCHEDULE["purge-rate-limits"]["task"] == (
+        "reports.tasks.purge_rate_limits")
+
+
+@pytest.mark.parametrize(("proxies", "forwarded", "expected"), [
+    (0, "203.0.113.9", "10.0.0.1"),  # no trusted proxy: the header is ignored
+    (1, "203.0.113.9", "203.0.113.9"),
+    (1, "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # a spoofed first hop is ignored
+    (2, "198.51.100.1, 203.0.113.9", "198.51.100.1"),
+    (1, "", "10.0.0.1"),
+])
+def test_client_ip(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1",
+                                   HTTP_X_FORWARDED_FOR=forwarded)
+    assert throttling.client_ip(request) == expected
