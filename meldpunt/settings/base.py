@@ -207,7 +207,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=2),
     },
     # Forget rate-limit counters (hashed IP addresses) a day after their window ended.
-    "purge-rate-limits": {"task": "reports.tasks.purge_rate_limits", "schedule": crontab(minute=15)},
+    "purge-rate-limits": {
+        "task": "reports.tasks.purge_rate_limits",
+        "schedule": crontab(minute=15),
+    },
 }
 
 # Nothing lost, nothing doubled (issue 6). See docs/operations.md.
