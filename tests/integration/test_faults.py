@@ -34,7 +34,13 @@ from reports.selectors.reference import current_office
 from reports.selectors.statistics import count_annual_forms
 from reports.services.demo import seed_demo_year
 from reports.services.notifications import NEW_REPORT
-from reports.services.outbox import BACKOFF_SECONDS, deliver, queue_email, relay_outbox
+from reports.services.outbox import (
+    BACKOFF_SECONDS,
+    deliver,
+    queue_email,
+    recipient_key,
+    relay_outbox,
+)
 from reports.services.statistics import execute_statistics_run, request_annual_statistics
 from tests.integration.conftest import (
     database_url,
@@ -290,7 +296,8 @@ def test_refused_recipient_is_retried_with_backoff_and_each_gets_one_copy(
     after = timezone.now()
     assert states() == [(accepted, "sent", 1), (refused, "pending", 1)]
     assert handler.recipients() == Counter({accepted: 1})
-    pending = OutboundEmail.objects.get(recipient=refused)
+    # Recipients are encrypted at rest: find the row by its keyed deduplication key.
+    pending = OutboundEmail.objects.get(dedup_key__endswith=recipient_key(refused))
     assert pending.last_error == "SMTPRecipientsRefused"
     backoff = datetime.timedelta(seconds=BACKOFF_SECONDS[0])
     assert before + backoff <= pending.next_attempt_at <= after + backoff
