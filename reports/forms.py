@@ -125,6 +125,20 @@ class IntakeForm(ReportRulesMixin, forms.Form):
     consent_to_contact = forms.BooleanField(
         label=_("You may contact me about my report."), required=False,
     )
+    #: Besluit gemeentelijke antidiscriminatievoorzieningen, art. 5: the reporter's choice.
+    anonymity = forms.TypedChoiceField(
+        label=_("Who may know that you made this report?"),
+        choices=[
+            (Anonymity.ANONYMOUS,
+             _("Nobody. I stay anonymous. I do not give my name or contact details.")),
+            (Anonymity.ANONYMOUS_TO_THIRD_PARTIES,
+             _("Only the caseworkers of the office. They do not tell anyone else my name.")),
+            (Anonymity.NAMED,
+             _("The office may use my name, for example when it talks to the other party.")),
+        ],
+        initial=Anonymity.ANONYMOUS_TO_THIRD_PARTIES, widget=forms.RadioSelect, required=False,
+        error_messages={"invalid_choice": _("Please choose one of the options.")},
+    )
     attachments = AttachmentsField(
         label=_("Files (optional)"),
         help_text=format_lazy(
@@ -146,7 +160,7 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         self.helper.layout = Layout(
             Fieldset(_("Your report"), "description", "incident_date", "incident_municipality",
                      "attachments"),
-            Fieldset(_("About you (optional)"), "reporter_name", "reporter_email",
+            Fieldset(_("About you (optional)"), "anonymity", "reporter_name", "reporter_email",
                      "reporter_phone", "reporter_residence", "consent_to_contact"),
             Div("extra_remark", css_class="hp-field", aria_hidden="true"),
         )
@@ -154,6 +168,21 @@ class IntakeForm(ReportRulesMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("anonymity") == Anonymity.ANONYMOUS:
+            # Fully anonymous (Besluit art. 5): the office must not learn who reported.
+            for field in ("reporter_name", "reporter_phone", "reporter_email"):
+                if data.get(field) and not self.has_error(field):
+                    self.add_error(field, forms.ValidationError(
+                        _("You chose to stay anonymous. Leave this empty, or choose another "
+                          "option above."), code="anonymous"))
+        elif not any(data.get(field) for field in ("reporter_name", "reporter_email",
+                                                   "reporter_phone")):
+            # Without any detail the office cannot know who reported: that is anonymous.
+            if not self.has_error("anonymity"):
+                data["anonymity"] = Anonymity.ANONYMOUS
+        elif not data.get("anonymity") and not self.has_error("anonymity"):
+            # Not chosen (a client that does not send the field): the protective choice.
+            data["anonymity"] = Anonymity.ANONYMOUS_TO_THIRD_PARTIES
         if data.get("extra_remark") or self.has_error("extra_remark"):
             # Generic on purpose: it must not tell a program what gave it away.
             self.add_error(None, forms.ValidationError(

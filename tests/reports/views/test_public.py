@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 
 import pytest
@@ -23,7 +24,8 @@ URL = "/melden/"
 THANKS_URL = "/melden/bedankt/"
 INTAKE_FIELDS = [
     "description", "incident_date", "incident_municipality", "reporter_name", "reporter_email",
-    "reporter_phone", "reporter_residence", "consent_to_contact", "attachments", "extra_remark",
+    "reporter_phone", "reporter_residence", "consent_to_contact", "anonymity", "attachments",
+    "extra_remark",
 ]
 
 
@@ -43,8 +45,9 @@ def test_get_shows_the_form_with_all_fields(client, office):
     assert form["attrs"]["method"] == "post"
     assert form["names"] == [
         "csrfmiddlewaretoken", "description", "incident_date", "incident_municipality",
-        "attachments", "reporter_name", "reporter_email", "reporter_phone", "reporter_residence",
-        "consent_to_contact", "extra_remark", "submit", "submission_token"]
+        "attachments", "anonymity", "anonymity", "anonymity", "reporter_name", "reporter_email",
+        "reporter_phone", "reporter_residence", "consent_to_contact", "extra_remark", "submit",
+        "submission_token"]
     assert form["attrs"]["enctype"] == "multipart/form-data"
     assert list(response.context["form"].fields) == INTAKE_FIELDS
 
@@ -713,3 +716,50 @@ def test_a_malformed_body_gets_the_form_with_a_message(client_en, office):
     assert by_testid(response.content, "intake-message") == [
         "Your report could not be read. Nothing was saved. Please try again."]
     assert Complaint.objects.count() == 0
+
+
+# --- Anonymity (Besluit art. 5) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("choice", "details", "stored"), [
+    ("anonymous", {}, "anonymous"),
+    ("anonymous_to_third_parties", {"reporter_email": "a@example.invalid"},
+     "anonymous_to_third_parties"),
+    ("named", {"reporter_name": "Sam", "reporter_phone": "0592 123456"}, "named"),
+    ("named", {}, "anonymous"),  # no detail at all: nobody can know who reported
+    (None, {"reporter_name": "Sam"}, "anonymous_to_third_parties"),  # not sent: the safe choice
+    (None, {}, "anonymous"),
+])
+def test_the_reporter_chooses_who_may_know(client, office, choice, details, stored):
+    data = {"description": "Keuze over anonimiteit.", **details}
+    if choice:
+        data["anonymity"] = choice
+    response = client.post(URL, data)
+
+    assert response.status_code == 302
+    assert Complaint.objects.get().anonymity == stored
+
+
+def test_fully_anonymous_with_contact_details_is_refused_and_keeps_the_text(client, office):
+    response = client.post(URL, {"description": "Ik wil anoniem blijven.",
+                                 "anonymity": "anonymous", "reporter_name": "Sam",
+                                 "reporter_email": "sam@example.invalid"})
+
+    assert response.status_code == 400
+    assert Complaint.objects.count() == 0
+    form = response.context["form"]
+    assert sorted(form.errors) == ["reporter_email", "reporter_name"]
+    assert [e.code for e in form.errors.as_data()["reporter_name"]] == ["anonymous"]
+    assert "Ik wil anoniem blijven." in response.content.decode()
+
+
+def test_the_form_offers_the_three_choices_with_the_protective_one_checked(client, office):
+    response = client.get(URL)
+
+    field = response.context["form"].fields["anonymity"]
+    assert [code for code, _label in field.choices] == [
+        "anonymous", "anonymous_to_third_parties", "named"]
+    html = response.content.decode()
+    radios = re.findall(r'<input[^>]*name="anonymity"[^>]*>', html)
+    assert [(re.search(r'value="([^"]+)"', r).group(1), " checked" in r) for r in radios] == [
+        ("anonymous", False), ("anonymous_to_third_parties", True), ("named", False)]
