@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from reports.models import Municipality, MunicipalityMerger, Office
+from reports.models import Complaint, Municipality, MunicipalityMerger, Office
 
 
 def current_office() -> Office:
@@ -27,6 +27,19 @@ def current_office() -> Office:
 def served_municipalities(*, office: Office) -> QuerySet[Municipality]:
     """The municipalities the office serves, ordered by name."""
     return office.municipalities.order_by("name")
+
+
+def filter_municipalities() -> QuerySet[Municipality]:
+    """The municipalities worth offering as a case-list filter, ordered by name: those the
+    configured office serves (``MELDPUNT_OFFICE["municipalities"]``) and any other that a
+    complaint names as the place of the incident or the reporter's residence."""
+    return Municipality.objects.filter(
+        Q(code__in=settings.MELDPUNT_OFFICE["municipalities"])
+        | Q(code__in=Complaint.objects.exclude(incident_municipality=None)
+            .values("incident_municipality"))
+        | Q(code__in=Complaint.objects.exclude(reporter_residence=None)
+            .values("reporter_residence"))
+    ).order_by("name")
 
 
 def merger_map(*, year: int) -> dict[str, str]:

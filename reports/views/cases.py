@@ -33,11 +33,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def _filtered_cases(request: HttpRequest) -> tuple[ComplaintFilter, QuerySet[Complaint], str]:
-    """The filter set, the visible filtered and sorted cases, and the sort key in use."""
+    """The filter set, the visible filtered and sorted cases, and the sort key in use. An invalid
+    filter value matches no case (rather than being ignored, which would show too much)."""
     queryset = cases.case_list(queryset=permissions.visible_complaints(user=request.user))
     filterset = ComplaintFilter(request.GET or None, queryset=queryset)
     sort = cases.parse_sort(request.GET.get("sort"))
-    return filterset, cases.sort_cases(queryset=filterset.qs, sort=sort), sort
+    valid = not filterset.is_bound or filterset.is_valid()
+    filtered = filterset.qs if valid else queryset.none()
+    return filterset, cases.sort_cases(queryset=filtered, sort=sort), sort
 
 
 def _sort_headers(query: QueryDict, sort: str) -> list[dict[str, object]]:
@@ -67,7 +70,8 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/complaint_list.html", {
         "filter": filterset, "page": page, "query": query.urlencode(),
         "headers": _sort_headers(request.GET, sort), "sort": sort,
-    })
+        "invalid_filters": filterset.is_bound and not filterset.is_valid(),
+    }, status=400 if filterset.is_bound and not filterset.is_valid() else 200)
 
 
 @login_required

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -126,8 +127,19 @@ def test_list_filter_errors(login_as, coordinator, filtering):
         "received_after": ["invalid"], "ground": ["invalid_choice"],
         "channel": ["invalid_choice"], "societal_domain": ["invalid_choice"],
         "team": ["invalid_choice"]}
-    # Invalid filters are left out; "maybe" is no choice of the yes/no field, so no filter.
-    assert response.context["page"].paginator.count == 5
+    # An invalid filter matches nothing (ignoring it would show more than asked for), and the
+    # page says so.
+    assert response.status_code == 400
+    assert response.context["page"].paginator.count == 0
+    assert 'data-testid="invalid-filters"' in response.content.decode()
+
+
+def test_a_valid_filter_shows_no_invalid_filter_notice(login_as, coordinator, filtering):
+    response = login_as(coordinator).get(LIST_URL, {"overdue": "maybe"})
+
+    # "maybe" is no choice of the yes/no field: django-filter reads it as "no filter".
+    assert (response.status_code, response.context["page"].paginator.count) == (200, 5)
+    assert 'data-testid="invalid-filters"' not in response.content.decode()
 
 
 def test_list_filters_never_widen_what_a_caseworker_sees(login_as, caseworker,
@@ -317,3 +329,17 @@ def test_query_count_does_not_depend_on_page_size(request, login_as, thirty, set
     assert len(client.get(LIST_URL, query).context["page"].object_list) > 2
 
     assert large == small
+
+
+def test_the_municipality_filter_offers_the_served_ones_and_those_in_cases(login_as, coordinator,
+                                                                           office):
+    ComplaintFactory(incident_municipality="GM0363")  # Amsterdam: outside Drenthe
+    ComplaintFactory(reporter_residence="GM0014")  # Groningen
+
+    response = login_as(coordinator).get(LIST_URL)
+
+    field = response.context["filter"].form.fields["municipality"]
+    codes = [str(code) for code, _label in field.choices if code]
+    assert sorted(codes) == sorted([*settings.MELDPUNT_OFFICE["municipalities"], "GM0363",
+                                    "GM0014"])
+    assert len(codes) == 14
