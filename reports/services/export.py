@@ -1,8 +1,9 @@
 """Exporting the case list as CSV or XLSX, and recording each export in the access log.
 
 The row building and the formula-injection neutralising are pure functions. Vocabulary fields
-are written as their codes (as in the import format), so an export reads the same in any
-language; the header row is translated. The description is never exported; reporter contact
+(status, channel, contact type, grounds, societal domain, nature, handling) are written as their
+labels in the active language — in Dutch the legal labels of the registration form — and the
+header row is translated too. The description is never exported; reporter contact
 details only for users who may see them.
 """
 
@@ -83,9 +84,9 @@ def header(*, include_contact: bool) -> list[str]:
     return columns
 
 
-def _codes(related: Iterable[object], vocabulary: type) -> str:
+def _labels(related: Iterable[object], vocabulary: type) -> str:
     codes = {item.code for item in related}
-    return ";".join(code for code in vocabulary.values if code in codes)
+    return "; ".join(str(label) for code, label in vocabulary.choices if code in codes)
 
 
 def case_row(*, complaint: Complaint, include_contact: bool) -> list[object]:
@@ -93,23 +94,26 @@ def case_row(*, complaint: Complaint, include_contact: bool) -> list[object]:
 
     ``complaint`` needs the ``is_overdue`` annotation (``reports.selectors.cases.with_overdue``);
     its grounds and handling should be prefetched. ``received_at`` is written in Europe/Amsterdam
-    time, ISO 8601 with offset, to the second; grounds and handling as ``;``-joined codes in
-    vocabulary order; overdue as ``yes`` or ``no``.
+    time, ISO 8601 with offset, to the second; vocabulary fields as labels in the active
+    language, grounds and handling joined by ``"; "`` in vocabulary order; overdue as the
+    translated "yes" or "no" (open and past the first-response deadline, as in the case list).
     """
     incident = complaint.incident_municipality
     residence = complaint.reporter_residence
     row: list[object] = [
         complaint.case_number,
         complaint.received_at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
-        complaint.status, complaint.channel, complaint.contact_type,
+        complaint.get_status_display(), complaint.get_channel_display(),
+        complaint.get_contact_type_display(),
         incident.code if incident else "", incident.name if incident else "",
         residence.code if residence else "", residence.name if residence else "",
-        _codes(complaint.grounds.all(), Ground),
-        complaint.societal_domain, complaint.nature,
-        _codes(complaint.handling.all(), Handling),
+        _labels(complaint.grounds.all(), Ground),
+        complaint.get_societal_domain_display() if complaint.societal_domain else "",
+        complaint.get_nature_display() if complaint.nature else "",
+        _labels(complaint.handling.all(), Handling),
         complaint.assigned_to.get_username() if complaint.assigned_to else "",
         complaint.team.name if complaint.team else "",
-        "yes" if complaint.is_overdue else "no",
+        _("yes") if complaint.is_overdue else _("no"),
         complaint.external_reference,
     ]
     if include_contact:

@@ -155,14 +155,20 @@ def _prepared(complaint: Complaint) -> Complaint:
 def test_case_row_with_and_without_contact(full_case):
     complaint = _prepared(full_case)
     expected = [
-        full_case.case_number, "2020-06-30T23:30:00+02:00", "in_progress", "phone", "complaint",
-        "GM0106", "Assen", "GM0114", "Emmen", "race;religion", "housing", "threat",
-        "registration;referral", "caseworker1", "Noord", "yes", "=2+2",
+        full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone", "Complaint",
+        "GM0106", "Assen", "GM0114", "Emmen", "Race (origin/skin colour); Religion", "Housing",
+        "Threat", "Registration; Referral", "caseworker1", "Noord", "yes", "=2+2",
     ]
 
-    assert export.case_row(complaint=complaint, include_contact=False) == expected
-    assert export.case_row(complaint=complaint, include_contact=True) == expected + [
-        "@Anna", "anna@example.nl", "+31 6 1234"]
+    with translation.override("en"):
+        assert export.case_row(complaint=complaint, include_contact=False) == expected
+        assert export.case_row(complaint=complaint, include_contact=True) == expected + [
+            "@Anna", "anna@example.nl", "+31 6 1234"]
+    with translation.override("nl"):
+        assert export.case_row(complaint=complaint, include_contact=False)[2:17] == [
+            "In behandeling", "Telefoon", "Klacht", "GM0106", "Assen", "GM0114", "Emmen",
+            "Ras (herkomst/huidskleur); Godsdienst", "Huisvesting", "Bedreiging",
+            "Registratie; Doorverwijzing", "caseworker1", "Noord", "ja", "=2+2"]
 
 
 @pytest.mark.django_db
@@ -170,8 +176,10 @@ def test_case_row_of_a_bare_case(office):
     complaint = ComplaintFactory(
         received_at=datetime.datetime(2020, 1, 1, 0, 15, tzinfo=AMSTERDAM), status="closed")
 
-    assert export.case_row(complaint=_prepared(complaint), include_contact=True) == [
-        complaint.case_number, "2020-01-01T00:15:00+01:00", "closed", "online", "report",
+    with translation.override("en"):
+        row = export.case_row(complaint=_prepared(complaint), include_contact=True)
+    assert row == [
+        complaint.case_number, "2020-01-01T00:15:00+01:00", "Closed", "Online form", "Report",
         "", "", "", "", "", "", "", "", "", "", "no", "", "", "", "",
     ]
 
@@ -192,9 +200,10 @@ def test_export_cases_csv_logs_the_export(full_case, coordinator):
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"), newline="")))
     assert rows == [
         HEADER + CONTACT_HEADER,
-        [full_case.case_number, "2020-06-30T23:30:00+02:00", "in_progress", "phone",
-         "complaint", "GM0106", "Assen", "GM0114", "Emmen", "race;religion", "housing",
-         "threat", "registration;referral", "caseworker1", "Noord", "yes", "'=2+2",
+        [full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone",
+         "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
+         "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration; Referral",
+         "caseworker1", "Noord", "yes", "'=2+2",
          "'@Anna", "anna@example.nl", "'+31 6 1234"],
     ]
     entry = AccessLog.objects.get()
@@ -219,9 +228,10 @@ def test_export_cases_xlsx_without_contact_permission(full_case, reference_data)
     sheet = openpyxl.load_workbook(io.BytesIO(exported.content))["Cases"]
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
         HEADER,
-        [full_case.case_number, "2020-06-30T23:30:00+02:00", "in_progress", "phone",
-         "complaint", "GM0106", "Assen", "GM0114", "Emmen", "race;religion", "housing",
-         "threat", "registration;referral", "caseworker1", "Noord", "yes", "'=2+2"],
+        [full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone",
+         "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
+         "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration; Referral",
+         "caseworker1", "Noord", "yes", "'=2+2"],
     ]
     assert AccessLog.objects.get().detail == {"format": "xlsx", "rows": 1, "filters": []}
 

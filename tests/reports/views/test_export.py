@@ -69,14 +69,16 @@ def exportable(office, coordinator, caseworker, other_caseworker):
 
 def _expected(exportable, contact: bool) -> dict[str, list[object]]:
     rows = {
-        "queue": [exportable["queue"].case_number, "2020-06-01T00:00:00+02:00", "new", "phone",
-                  "complaint", "GM0106", "Assen", "GM0114", "Emmen", "race;religion",
-                  "housing", "threat", "registration", "", "", "yes", "'=1+1"],
-        "own": [exportable["own"].case_number, "2020-06-02T12:00:00+02:00", "closed",
-                "online", "report", "", "", "", "", "age", "", "", "", "caseworker1", "", "no",
+        "queue": [exportable["queue"].case_number, "2020-06-01T00:00:00+02:00", "New", "Phone",
+                  "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
+                  "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration",
+                  "", "", "yes", "'=1+1"],
+        "own": [exportable["own"].case_number, "2020-06-02T12:00:00+02:00", "Closed",
+                "Online form", "Report", "", "", "", "", "Age", "", "", "", "caseworker1", "",
+                "no",
                 "12345"],
-        "others": [exportable["others"].case_number, "2020-06-03T12:00:00+02:00", "new",
-                   "email", "report", "", "", "", "", "", "", "", "", "caseworker2", "", "yes",
+        "others": [exportable["others"].case_number, "2020-06-03T12:00:00+02:00", "New",
+                   "E-mail", "Report", "", "", "", "", "", "", "", "", "caseworker2", "", "yes",
                    ""],
     }
     if contact:
