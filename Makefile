@@ -25,7 +25,7 @@ setup-demo: install
 
 run: setup-demo
 	@echo "Open http://127.0.0.1:8000/melden/ (public form) and http://127.0.0.1:8000/backoffice/"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver --insecure 127.0.0.1:8000
 
 lint: install
 	$(VENV)/bin/ruff check .

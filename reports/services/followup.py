@@ -8,8 +8,9 @@ hour), each further failure of that IP blocks it for ``FOLLOWUP_BASE_DELAY_SECON
 further failure (2 s, 4 s, 8 s ...), at most ``FOLLOWUP_MAX_DELAY_SECONDS`` (1 hour); the same for
 a prefix with ``FOLLOWUP_PREFIX_FREE_FAILURES`` per ``FOLLOWUP_PREFIX_WINDOW_SECONDS`` (default 5
 per day), whatever IPs the failures come from. While blocked, a code is not even checked. A
-correct code clears its IP's failures (not its prefix's: the prefix counter watches guesses spread
-over many IPs). Malformed, unknown and withdrawn codes are all the same failure.
+correct code clears nothing: someone holding one valid code must not be able to reset the limit
+between guesses; the counters expire with their window. Malformed, unknown and withdrawn codes are
+all the same failure.
 
 The codes themselves carry 80 secret bits beyond the prefix (``reports.services.receipts``); the
 limits are defence in depth, not the protection itself. Requests checked at the same moment from
@@ -97,7 +98,7 @@ def check_receipt_code(*, code: str, ip: str) -> CodeCheck:
         A ``CodeCheck``: the case, or ``None`` with the seconds the caller must tell the reporter
         to wait. While the IP or the code's prefix is blocked the code is not checked and
         nothing is counted. A failure is counted for the IP and, for a well-formed code, for its
-        prefix; a success clears the IP's failures.
+        prefix; a success leaves the counters as they are (they expire with their window).
     """
     wait = throttling.seconds_blocked(limit=ip_limit(), key=ip)
     raw = receipts.normalise_code(code)
@@ -108,7 +109,6 @@ def check_receipt_code(*, code: str, ip: str) -> CodeCheck:
         return CodeCheck(complaint=None, wait_seconds=wait, checked=False)
     complaint = receipts.find_by_receipt_code(code=code) if raw is not None else None
     if complaint is not None and accepts_portal(complaint):
-        throttling.clear(limit=ip_limit(), key=ip)
         return CodeCheck(complaint=complaint)
     wait = throttling.record_failure(limit=ip_limit(), key=ip)
     if prefix is not None:

@@ -112,8 +112,10 @@ def followup(request: HttpRequest) -> HttpResponse:
     if check.wait_seconds:
         log_security_event(event=SecurityEvent.RECEIPT_CODE_BLOCKED, request=request,
                            checked=check.checked)
-        return _code_page(request, ReceiptCodeForm(), error=wait_message(check.wait_seconds),
-                          status=429)
+        response = _code_page(request, ReceiptCodeForm(),
+                              error=wait_message(check.wait_seconds), status=429)
+        response["Retry-After"] = str(check.wait_seconds)
+        return response
     log_security_event(event=SecurityEvent.RECEIPT_CODE_FAILED, request=request)
     return _code_page(request, form, error=wrong_code_message(), status=400)
 
