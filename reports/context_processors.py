@@ -5,5 +5,7 @@ from django.http import HttpRequest
 
 
 def office(request: HttpRequest) -> dict[str, str]:
-    """The office's name from configuration, for page headers."""
-    return {"office_name": settings.MELDPUNT_OFFICE["name"]}
+    """The office's name from configuration, for page headers, and its public e-mail address
+    (``OFFICE_EMAIL``; ``""`` when not set) for the footer."""
+    return {"office_name": settings.MELDPUNT_OFFICE["name"],
+            "office_email": str(settings.MELDPUNT_OFFICE.get("email") or "").strip()}

@@ -110,6 +110,11 @@ class IntakeForm(ReportRulesMixin, forms.Form):
     reporter_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
     reporter_email = forms.EmailField(
         label=_("Your e-mail address"), required=False,
+        help_text=_("If you fill this in, we send you an e-mail when we have received your "
+                    "report and when there is a new message for you. The e-mail only has a "
+                    "link to the page where you can follow your report. There is nothing about "
+                    "your report in it, no case number and no code. You get these e-mails even "
+                    "if you do not tick the box below."),
         error_messages={"invalid": _("Enter an e-mail address such as name@example.nl.")},
     )
     reporter_phone = forms.RegexField(

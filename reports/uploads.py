@@ -11,6 +11,16 @@ Rules (issue "safe intake"):
   WordprocessingML main document) and ``word/document.xml``, and no macros;
 * images are re-encoded without metadata (EXIF incl. GPS, XMP, comments, ICC profiles), with
   the EXIF orientation applied first (``ImageOps.exif_transpose``);
+* PDFs are rewritten with pypdf without the document information dictionary (``/Info``: author,
+  creator, producer, title, dates ...) and without XMP (``/Metadata`` of the catalog and of the
+  pages); only objects still referenced are written, so earlier revisions (incremental updates)
+  are dropped too. Pages, annotations and form fields stay. A PDF pypdf cannot read, or an
+  encrypted one, is refused: nothing is stored unstripped;
+* DOCX files are rewritten entry by entry (same names, order, dates and compression, without
+  ZIP comments and extra fields): ``docProps/core.xml`` and ``docProps/app.xml`` become empty
+  (schema-valid) property documents, ``docProps/custom.xml`` is removed together with its
+  relationship and content type, and the ``author``, ``initials`` and ``userId`` attributes in
+  the ``word/`` parts (comments, tracked changes, people) become ``"—"``;
 * the original file name is kept for display only (``safe_display_name``); storage names are
   generated (``reports.models.complaint.attachment_path``) and files are encrypted at rest
   (``reports.storage.EncryptedPrivateStorage``).
@@ -22,6 +32,8 @@ The body of the whole request is limited separately (``IntakeRequestLimitMiddlew
 from __future__ import annotations
 
 import io
+import logging
+import re
 import unicodedata
 import warnings
 import zipfile
@@ -43,6 +55,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -62,6 +76,8 @@ _DOCX_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.do
 #: A DOCX whose parts unpack to more than this is refused (ZIP bombs).
 _DOCX_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 _DOCX_MAX_ENTRIES = 2000
+#: A PDF with more objects than this is refused (the rewrite would take too long).
+_PDF_MAX_OBJECTS = 150_000
 #: Images larger than this many pixels are refused (decompression bombs); about 60 megapixels.
 _MAX_IMAGE_PIXELS = 60_000_000
 #: Bidirectional-text controls: they can disguise a name ("doc\u202efdp.exe").
@@ -76,8 +92,9 @@ class CleanUpload:
     Attributes:
         name: the original file name, safe for display (``safe_display_name``); still to be
             HTML-escaped when shown (templates do that).
-        content: the bytes to store: the upload as is (PDF, DOCX) or the re-encoded image
-            without metadata (JPEG, PNG); at most ``ATTACHMENT_MAX_BYTES`` for PDF and DOCX.
+        content: the bytes to store, always without metadata: the rewritten PDF or DOCX or the
+            re-encoded image (JPEG, PNG). A rewritten PDF can be somewhat larger than the
+            upload (cross-reference streams and object streams are written out plainly).
         content_type: one of ``ALLOWED_CONTENT_TYPES``, decided by the content.
     """
 
@@ -113,6 +130,13 @@ def _wrong_type(name: str) -> ValidationError:
         code="file_type")
 
 
+def _unreadable_pdf(name: str) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s” could not be read as a PDF. Save it again as PDF and try once more.")
+        % {"name": name},
+        code="file_type")
+
+
 def validate_upload(upload: UploadedFile) -> CleanUpload:
     """Check one uploaded file by its content and return what may be stored.
 
@@ -121,14 +145,15 @@ def validate_upload(upload: UploadedFile) -> CleanUpload:
             browser's file name, its ``content_type`` is ignored.
 
     Returns:
-        ``CleanUpload`` with the safe display name, the bytes to store (images re-encoded
-        without metadata) and the content type found in the content.
+        ``CleanUpload`` with the safe display name, the bytes to store (without metadata: see
+        the module docstring) and the content type found in the content.
 
     Raises:
         django.core.exceptions.ValidationError: with a translated message naming the file and
             ``code`` ``"empty"`` (0 bytes), ``"too_large"`` (more than
             ``settings.ATTACHMENT_MAX_BYTES``) or ``"file_type"`` (not a readable PDF, JPEG,
-            PNG or DOCX, e.g. a renamed program or ZIP).
+            PNG or DOCX, e.g. a renamed program or ZIP; or a PDF that looks like one but
+            pypdf cannot read, or that is encrypted).
     """
     name = safe_display_name(upload.name)
     size = upload.size or 0
@@ -148,13 +173,18 @@ def validate_upload(upload: UploadedFile) -> CleanUpload:
             _("“%(name)s” is larger than %(max)d MB.") % {"name": name, "max": _max_megabytes()},
             code="too_large")
     if content.startswith(b"%PDF-") and _is_pdf(content):
-        return CleanUpload(name=name, content=content, content_type=PDF)
+        stripped = _strip_pdf(content)
+        if stripped is None:
+            raise _unreadable_pdf(name)
+        return CleanUpload(name=name, content=stripped, content_type=PDF)
     if content.startswith((_PNG_SIGNATURE, _JPEG_SIGNATURE)):
         cleaned = _clean_image(content)
         if cleaned is not None:
             return CleanUpload(name=name, content=cleaned[0], content_type=cleaned[1])
     if content.startswith(_ZIP_SIGNATURE) and _is_docx(content):
-        return CleanUpload(name=name, content=content, content_type=DOCX)
+        stripped = _strip_docx(content)
+        if stripped is not None:
+            return CleanUpload(name=name, content=stripped, content_type=DOCX)
     raise _wrong_type(name)
 
 
@@ -219,6 +249,182 @@ def _is_docx(content: bytes) -> bool:
             NotImplementedError, RuntimeError):
         return False
     return _DOCX_MAIN in types and b"macroEnabled" not in types
+
+
+# pypdf's warnings about a damaged file can quote bytes of it (a reporter's document): off.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+
+
+def _strip_pdf(content: bytes) -> bytes | None:
+    """The PDF rewritten by pypdf without ``/Info`` and without the XMP ``/Metadata`` streams
+    of the catalog and the pages; only objects reachable from the catalog are written.
+
+    ``None`` when pypdf cannot read it, it is encrypted, or it has more than
+    ``_PDF_MAX_OBJECTS`` objects. Streams are copied as they are (not decoded), so the work
+    grows with the number of objects, not with the size of images.
+    """
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            return None
+        objects = sum(len(numbers) for numbers in reader.xref.values())
+        if objects + len(reader.xref_objStm) > _PDF_MAX_OBJECTS:
+            return None
+        catalog = reader.trailer["/Root"].get_object()
+        catalog.pop(NameObject("/Metadata"), None)
+        for page in reader.pages:
+            page.pop(NameObject("/Metadata"), None)
+        reader.trailer.pop(NameObject("/Info"), None)
+        writer = PdfWriter(clone_from=reader)
+        writer.metadata = None
+        out = io.BytesIO()
+        writer.write(out)
+    except Exception:  # any failure on a hostile file means "not readable"
+        return None
+    return out.getvalue()
+
+
+_CORE_TYPE = "application/vnd.openxmlformats-package.core-properties+xml"
+_APP_TYPE = "application/vnd.openxmlformats-officedocument.extended-properties+xml"
+_CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+#: Empty core properties (ECMA-376 part 2, 11; every element is optional).
+_EMPTY_CORE = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+    b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    b'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    b'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
+    b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"></cp:coreProperties>')
+#: Empty extended properties (ECMA-376 part 1, 22.2; every element is optional).
+_EMPTY_APP = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'docPropsVTypes"></Properties>')
+#: The neutral value for people's names in comments, tracked changes and people.xml.
+_NEUTRAL_AUTHOR = "\u2014"
+#: One start tag or empty-element tag with its attributes (quoted values may hold ">").
+_TAG = re.compile(r"""<[A-Za-z_][\w.:-]*(?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
+_ATTRIBUTE = re.compile(r"""([\w.:-]+)\s*=\s*("[^"]*"|'[^']*')""")
+#: An attribute that names a person: ``w:author`` (comments, ``w:ins``, ``w:del``,
+#: ``w:rPrChange`` ...), ``w:initials`` (comments), ``w15:author`` and ``w15:userId``
+#: (``word/people.xml``). Group 1 is everything before the value.
+_PERSON_ATTRIBUTE = re.compile(
+    r"""(\s(?:[\w.-]+:)?(?:author|initials|userId)\s*=\s*)(?:"[^"]*"|'[^']*')""")
+
+
+def _xml_text(data: bytes) -> tuple[str, str]:
+    """The text of an XML part and its encoding (UTF-8, or UTF-16 with a byte order mark)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), "utf-8"
+
+
+def _encode(text: str, encoding: str, original: bytes) -> bytes:
+    if encoding == "utf-8" and original.startswith(b"\xef\xbb\xbf"):
+        return b"\xef\xbb\xbf" + text.encode()
+    return text.encode(encoding)
+
+
+def _attribute(tag: str, name: str) -> str | None:
+    for match in _ATTRIBUTE.finditer(tag):
+        if match.group(1) == name:
+            return match.group(2)[1:-1]
+    return None
+
+
+def _without_tags(data: bytes, element: str, attribute: str, values: set[str]) -> bytes:
+    """``data`` without the ``<element .../>`` tags whose ``attribute`` (lower-cased, leading
+    ``/`` removed) is in ``values``."""
+    text, encoding = _xml_text(data)
+
+    def drop(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        if not re.match(rf"<{element}[\s/>]", tag):
+            return tag
+        value = _attribute(tag, attribute)
+        return "" if value is not None and value.lstrip("/").lower() in values else tag
+
+    return _encode(_TAG.sub(drop, text), encoding, data)
+
+
+def _without_people(data: bytes) -> bytes:
+    """``data`` with every attribute that names a person (``_PERSON_ATTRIBUTE``) set to
+    ``_NEUTRAL_AUTHOR``; text (``<w:t>w:author="x"</w:t>``) and other attributes stay.
+
+    An attribute is inside a tag when the tag that starts at the last ``<`` before it (``<``
+    cannot occur unescaped in text or attribute values) reaches past it.
+    """
+    text, encoding = _xml_text(data)
+
+    def neutral(match: re.Match[str]) -> str:
+        start = text.rfind("<", 0, match.start())
+        tag = _TAG.match(text, start) if start >= 0 else None
+        if tag is None or tag.end() < match.end():
+            return match.group(0)
+        return f'{match.group(1)}"{_NEUTRAL_AUTHOR}"'
+
+    return _encode(_PERSON_ATTRIBUTE.sub(neutral, text), encoding, data)
+
+
+def _property_parts(types: bytes, names: list[str]) -> tuple[set[str], set[str], set[str]]:
+    """Zip names (lower-cased) of the core, extended (app) and custom properties parts: as
+    declared in ``[Content_Types].xml`` and at their usual names."""
+    core, app, custom = {"docprops/core.xml"}, {"docprops/app.xml"}, {"docprops/custom.xml"}
+    text, _encoding = _xml_text(types)
+    for match in _TAG.finditer(text):
+        tag = match.group(0)
+        if not tag.startswith("<Override"):
+            continue
+        part = (_attribute(tag, "PartName") or "").lstrip("/").lower()
+        kind = (_attribute(tag, "ContentType") or "").strip()
+        {_CORE_TYPE: core, _APP_TYPE: app, _CUSTOM_TYPE: custom}.get(kind, set()).add(part)
+    present = {name.lower() for name in names}
+    return core & present, app & present, custom & present
+
+
+def _strip_docx(content: bytes) -> bytes | None:
+    """The DOCX rewritten without personal metadata (see the module docstring).
+
+    Every entry is read (CRC checked) and written again in the same order with the same date
+    and compression method. ``None`` when an entry cannot be read (damaged, encrypted, an
+    unknown compression method), a name appears twice, or an XML part to edit is neither
+    UTF-8 nor UTF-16. ``_is_docx`` has bounded the entries and their unpacked size before.
+    """
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+            names = [entry.filename for entry in entries]
+            if len({name.lower() for name in names}) != len(names):
+                return None
+            core, app, custom = _property_parts(archive.read("[Content_Types].xml"), names)
+            # The custom part goes, and so do its own relationships.
+            removed = custom | {f"docprops/_rels/{name.rsplit('/', 1)[-1]}.rels"
+                                for name in custom}
+            with zipfile.ZipFile(out, "w") as target:
+                for entry in entries:
+                    lower = entry.filename.lower()
+                    if lower in removed:
+                        continue
+                    data = archive.read(entry)
+                    if lower in core:
+                        data = _EMPTY_CORE
+                    elif lower in app:
+                        data = _EMPTY_APP
+                    elif lower == "[content_types].xml" and custom:
+                        data = _without_tags(data, "Override", "PartName", custom)
+                    elif lower == "_rels/.rels" and custom:
+                        data = _without_tags(data, "Relationship", "Target", custom)
+                    elif lower.startswith("word/") and lower.endswith(".xml"):
+                        data = _without_people(data)
+                    info = zipfile.ZipInfo(entry.filename, date_time=entry.date_time)
+                    info.compress_type = entry.compress_type
+                    info.external_attr = entry.external_attr
+                    target.writestr(info, data)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError, UnicodeError):
+        return None
+    return out.getvalue()
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -171,6 +171,13 @@ MELDPUNT_OFFICE = {
             "GM0118", "GM0119", "GM1731", "GM1699", "GM1730", "GM1701",
         ],
     ),
+    # Public contact details (GDPR art. 13(1)(a)/(b)), shown on the privacy statement and in the
+    # footer. Empty by default: a line whose value is empty is left out, never filled in.
+    "email": env("OFFICE_EMAIL", default=""),
+    "phone": env("OFFICE_PHONE", default=""),
+    "address": env("OFFICE_ADDRESS", default=""),
+    "website": env("OFFICE_WEBSITE", default=""),
+    "privacy_officer_email": env("OFFICE_PRIVACY_OFFICER_EMAIL", default=""),
 }
 BACKOFFICE_PAGE_SIZE = env.int("BACKOFFICE_PAGE_SIZE", default=25)
 ANNUAL_STATISTICS_WAIT_SECONDS = env.int("ANNUAL_STATISTICS_WAIT_SECONDS", default=600)

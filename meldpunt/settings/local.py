@@ -12,7 +12,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 from .base import *  # noqa: E402,F403
 from .base import DATABASES, MELDPUNT_OFFICE, STORAGES, env  # noqa: E402
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     # Parallel requests (a double click, the rate-limit counters) wait for the write lock
     # instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -69,8 +69,11 @@ def _followup_link() -> str:
 
 
 def notify_reporter_of_receipt(*, complaint: Complaint) -> list[OutboundEmail]:
-    """Queue a confirmation of receipt to the reporter, if they left an e-mail address and agreed
-    to be contacted (``consent_to_contact``).
+    """Queue a confirmation of receipt to the reporter, if they left an e-mail address.
+
+    Consent to be contacted (``consent_to_contact``) is not needed and not checked: the e-mail
+    holds only a link, and the form (``IntakeForm.reporter_email`` help text) and the privacy
+    statement tell reporters so. None is sent once the case's personal data was removed.
 
     Call it inside the transaction that stores the complaint (``submit_online_complaint``).
     The e-mail is in the reporter's language (``Complaint.reporter_language``, else
@@ -82,7 +85,8 @@ def notify_reporter_of_receipt(*, complaint: Complaint) -> list[OutboundEmail]:
         complaint: the stored complaint.
 
     Returns:
-        The outbox rows created (none without an address or consent, or when already queued).
+        The outbox rows created (none without an address, after the personal data was
+        removed, or when already queued).
     """
     address = _reporter_address(complaint)
     if not address:
@@ -103,7 +107,7 @@ def notify_reporter_of_receipt(*, complaint: Complaint) -> list[OutboundEmail]:
 
 def notify_reporter_of_message(*, complaint: Complaint, message: Message) -> list[OutboundEmail]:
     """Queue a notice to the reporter that a caseworker sent them a message, if they left an
-    e-mail address and agreed to be contacted.
+    e-mail address (no consent to be contacted needed, as for :func:`notify_reporter_of_receipt`).
 
     Call it inside the transaction that records the message (``complaints.record_message``).
     Like :func:`notify_reporter_of_receipt`: the reporter's language, a neutral subject, no

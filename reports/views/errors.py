@@ -23,3 +23,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
                               "happening, allow cookies for this site."),
         }, status=403)
     return render(request, "403_csrf.html", status=403)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler403``: the translated "no access" page, inside the back-office layout (with its
+    navigation) for a logged-in user, the public layout otherwise. Shows no detail of why."""
+    user = getattr(request, "user", None)
+    layout = ("backoffice/base.html" if user is not None and user.is_authenticated
+              else "base.html")
+    return render(request, "403.html", {"layout": layout}, status=403)

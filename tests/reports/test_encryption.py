@@ -15,6 +15,7 @@ from reports.services.complaints import add_attachment, add_note, record_message
 from reports.services.outbox import queue_email
 from reports.storage import encrypted_storage
 from tests.factories import ComplaintFactory
+from tests.reports import upload_samples as samples
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ DESCRIPTION = "Koekoeksbloemstraat: de portier weigerde Quirijn vanwege zijn hoo
 NOTE = "Zwartebroek teruggebeld over de Koekoeksbloemstraat."
 MESSAGE = "Beste heer Zwartebroek, dank voor uw melding."
 FILE_NAME = "Verklaring Zwartebroek.pdf"
-FILE_BYTES = b"%PDF-1.4 Zwartebroek Koekoeksbloemstraat\n%%EOF\n"
+FILE_BYTES = samples.pdf_containing(b"Zwartebroek Koekoeksbloemstraat")
 
 
 @pytest.fixture

@@ -23,10 +23,11 @@ from reports.services.followup import add_reporter_files, add_reporter_message
 from reports.uploads import PDF, CleanUpload
 from reports.vocabulary import Status
 from tests.factories import ComplaintFactory
+from tests.reports import upload_samples as samples
 
 pytestmark = pytest.mark.django_db
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF_BYTES = samples.PDF
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ from reports.services.complaints import (
 )
 from reports.services.teams import create_team
 from tests.factories import ComplaintFactory
+from tests.reports import upload_samples as samples
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_timeline_merges_everything_in_order(office, coordinator, caseworker, me
                                    expected_version=version, reporter_name="Anna de Melder",
                                    consent_to_contact=True).version
     add_attachment(complaint=complaint, uploaded_by=caseworker,
-                   upload=SimpleUploadedFile("brief.pdf", b"%PDF-1.4\n%%EOF\n"))
+                   upload=SimpleUploadedFile("brief.pdf", samples.PDF))
     record_message(complaint=complaint, author=caseworker, direction="in", body="Dank u.")
     version = share_with_team(complaint=complaint, actor=actor, team=team,
                               expected_version=version).version
@@ -135,7 +136,7 @@ def test_entries_at_the_same_moment_keep_kind_then_id_order(office, coordinator,
     complaint = ComplaintFactory()
     with mock.patch("django.utils.timezone.now", return_value=START):
         attachment = add_attachment(complaint=complaint, uploaded_by=coordinator,
-                                    upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"))
+                                    upload=SimpleUploadedFile("a.pdf", samples.PDF))
         message = record_message(complaint=complaint, author=coordinator, direction="in",
                                  body="m")
         second = add_note(complaint=complaint, author=coordinator, text="second")
@@ -174,7 +175,7 @@ def test_timeline_costs_four_queries_whatever_its_length(office, coordinator, ca
         add_note(complaint=complaint, author=coordinator, text=f"notitie {n}")
         record_message(complaint=complaint, author=coordinator, direction="out", body=f"{n}")
         add_attachment(complaint=complaint, uploaded_by=coordinator,
-                       upload=SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4\n%%EOF\n"))
+                       upload=SimpleUploadedFile(f"{n}.pdf", samples.PDF))
     assign_complaint(complaint=complaint, actor=coordinator, assignee=caseworker)
     assign_complaint(complaint=complaint, actor=coordinator, assignee=coordinator)
 

@@ -12,10 +12,11 @@ from reports.services.complaints import add_attachment, assign_complaint, record
 from reports.services.followup import add_reporter_files, add_reporter_message
 from reports.uploads import PDF, CleanUpload
 from tests.factories import ComplaintFactory
+from tests.reports import upload_samples as samples
 
 pytestmark = pytest.mark.django_db
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF_BYTES = samples.PDF
 
 
 def test_portal_messages_and_reporter_files_are_marked(office, coordinator, settings, tmp_path):

@@ -44,6 +44,7 @@ from reports.services.complaints import (
 from reports.storage import private_storage
 from reports.vocabulary import Anonymity, Channel, ContactType, Handling, Outcome, Status
 from tests.factories import ComplaintFactory, UserFactory
+from tests.reports import upload_samples as samples
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 Action = ComplaintHistory.Action
@@ -811,7 +812,7 @@ def stored_files(root) -> list[str]:
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
-PDF = b"%PDF-1.4 synthetic test document\n%%EOF\n"
+PDF = samples.pdf_containing(b"synthetic test document")
 
 
 @pytest.mark.django_db

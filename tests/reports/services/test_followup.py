@@ -24,11 +24,12 @@ from reports.services.followup import (
     prefix_limit,
 )
 from reports.uploads import PDF, CleanUpload
+from tests.reports import upload_samples as samples
 
 pytestmark = pytest.mark.django_db
 
 IP = "192.0.2.10"
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF_BYTES = samples.PDF
 
 
 @pytest.fixture

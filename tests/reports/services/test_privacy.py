@@ -30,10 +30,11 @@ from reports.services.outbox import queue_email
 from reports.storage import encrypted_storage
 from reports.vocabulary import Status
 from tests.factories import ComplaintFactory
+from tests.reports import upload_samples as samples
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TODAY = datetime.date(2025, 6, 16)  # retention cut-off with 5 years: 2020-06-16
-PDF = b"%PDF-1.4 attachment-bytes-of-Jansen\n%%EOF\n"
+PDF = samples.pdf_containing(b"attachment-bytes-of-Jansen")
 
 
 def at(*args: int) -> datetime.datetime:

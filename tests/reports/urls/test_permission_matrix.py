@@ -28,6 +28,7 @@ from reports.services.complaints import (
 )
 from reports.services.teams import create_team
 from tests.factories import CaseworkerFactory, ComplaintFactory
+from tests.reports import upload_samples as samples
 
 NAMESPACES = ("backoffice", "municipal")
 ACTORS = ("anonymous", "unassigned", "assigned", "team", "coordinator")
@@ -141,7 +142,8 @@ def world(office, coordinator, login_as, settings, tmp_path):
                               handling=["registration"])
     case = change_status(complaint=case, actor=coordinator, to_status="in_progress")
     attachment = add_attachment(complaint=case, uploaded_by=coordinator,
-                                upload=SimpleUploadedFile("brief.pdf", b"%PDF-1.4 test\n%%EOF\n"))
+                                upload=SimpleUploadedFile("brief.pdf",
+                                                          samples.pdf_containing(b"test")))
     run = StatisticsRun.objects.create(office=office, year=2020)
     execute_statistics_run(run_id=run.pk)
     release_annual_reports(office=office, year=2020, actor=coordinator, run=run)

@@ -29,6 +29,7 @@ from reports.services.complaints import (
 )
 from reports.services.teams import create_team
 from tests.factories import ComplaintFactory, UserFactory
+from tests.reports import upload_samples as samples
 from tests.reports.views.helpers import by_testid, parse
 
 pytestmark = pytest.mark.django_db
@@ -798,18 +799,19 @@ def test_note_needs_no_version(login_as, caseworker, cases):
 
 def test_upload_stores_the_file_privately(login_as, caseworker, cases, media):
     response = post(login_as(caseworker), cases.own, "bijlagen",
-                    {"upload": SimpleUploadedFile("brief café.pdf", b"%PDF-1.4 inhoud\n%%EOF\n",
+                    {"upload": SimpleUploadedFile("brief café.pdf",
+                                                  samples.pdf_containing(b"inhoud"),
                                                   content_type="application/pdf")})
 
     assert shown_messages(response) == [("success", "File added.")]
     attachment = Attachment.objects.get()
     assert (attachment.complaint_id, attachment.original_name, attachment.size,
             attachment.content_type, attachment.uploaded_by_id) == (
-        cases.own.pk, "brief café.pdf", 22, "application/pdf", caseworker.pk)
+        cases.own.pk, "brief café.pdf", 453, "application/pdf", caseworker.pk)
     assert attachment.file.name.startswith(f"attachments/{cases.own.public_id}/")
     assert "café" not in attachment.file.name
     assert crypto.decrypt_bytes((media / attachment.file.name).read_bytes()) == (
-        b"%PDF-1.4 inhoud\n%%EOF\n")
+        samples.pdf_containing(b"inhoud"))
 
 
 def test_too_large_and_empty_uploads_are_refused(login_as, caseworker, cases, media, settings):
@@ -1012,7 +1014,7 @@ def test_detail_query_count_does_not_grow_with_the_timeline(request, login_as, c
         add_note(complaint=complaint, author=user, text=f"notitie {n}")
         update_reporter_data(complaint=complaint, actor=user, reporter_phone=f"0592 00000{n}")
         add_attachment(complaint=complaint, uploaded_by=user,
-                       upload=SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4\n%%EOF\n"))
+                       upload=SimpleUploadedFile(f"{n}.pdf", samples.PDF))
     classify_complaint(complaint=complaint, actor=user, contact_type="complaint",
                        grounds=["race", "age"], societal_domain="", nature="",
                        handling=["registration"])

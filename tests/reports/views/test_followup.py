@@ -22,6 +22,7 @@ from reports.services.complaints import (
     submit_online_complaint,
 )
 from reports.views.followup import SESSION_KEY
+from tests.reports import upload_samples as samples
 from tests.reports.views.helpers import by_testid, parse
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ WRONG = "This code is not correct, or it no longer works."
 WAIT_ONE_MINUTE = "You tried too often. Please wait 1 minute and try again."
 AGAIN = "For your safety, please fill in your receipt code again."
 DESCRIPTION = "Beschrijving-kenmerk 5e6f van wat er gebeurde."
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF_BYTES = samples.PDF
 
 
 @pytest.fixture(autouse=True)
