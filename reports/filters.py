@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,14 @@ from reports.models import AccessLog, Complaint, Team
 from reports.selectors import cases, reference
 from reports.selectors.permissions import assignable_users
 from reports.vocabulary import Channel, Ground, SocietalDomain, Status
+
+
+class AllYesNoSelect(forms.NullBooleanSelect):
+    """Django's yes/no/unknown select, with "All" instead of "Unknown" for "no filter"."""
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", _("All")), ("true", _("Yes")), ("false", _("No"))]
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -48,7 +57,8 @@ class ComplaintFilter(django_filters.FilterSet):
                                                method="filter_received_after")
     received_before = django_filters.DateFilter(label=_("Received until"),
                                                 method="filter_received_before")
-    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue",
+                                           widget=AllYesNoSelect)
 
     class Meta:
         model = Complaint

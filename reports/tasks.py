@@ -54,7 +54,7 @@ def apply_retention() -> int:
 @shared_task
 def purge_rate_limits() -> int:
     """Celery beat, hourly: delete rate-limit counters (keyed hashes of IP addresses and code
-    prefixes) whose window and block ended more than a day ago
+    prefixes) whose window started more than 23 hours ago and that block nothing any more
     (``reports.throttling.purge_expired``); the privacy statement promises at most 24 hours.
 
     Returns:

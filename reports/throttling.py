@@ -119,10 +119,11 @@ def clear(*, limit: Limit, key: str) -> None:
     Throttle.objects.filter(scope=limit.scope, key_hash=_hash(limit.scope, key)).delete()
 
 
-def purge_expired(*, older_than: datetime.timedelta = datetime.timedelta(days=1)) -> int:
-    """Delete counters whose window and block ended more than ``older_than`` ago; returns how
-    many."""
-    cutoff = timezone.now() - older_than
-    deleted, _ = Throttle.objects.filter(window_started__lt=cutoff).exclude(
-        blocked_until__gt=cutoff).delete()
+def purge_expired(*, older_than: datetime.timedelta = datetime.timedelta(hours=23)) -> int:
+    """Delete counters whose window started more than ``older_than`` ago and that block nothing
+    any more; returns how many. Run hourly (beat ``purge-rate-limits``), so no keyed hash of an
+    IP address outlives its window's start by more than 24 hours unless it is still blocking."""
+    now = timezone.now()
+    deleted, _ = Throttle.objects.filter(window_started__lt=now - older_than).exclude(
+        blocked_until__gt=now).delete()
     return deleted

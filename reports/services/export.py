@@ -77,7 +77,7 @@ def header(*, include_contact: bool) -> list[str]:
         _("Incident municipality code"), _("Incident municipality"),
         _("Residence municipality code"), _("Residence municipality"), _("Grounds"),
         _("Societal domain"), _("Nature"), _("Handling"), _("Caseworker"), _("Team"),
-        _("Overdue"), _("External reference"),
+        _("Overdue"), _("External reference"), _("Anonymity"),
     ]
     if include_contact:
         columns += [_("Reporter name"), _("Reporter e-mail address"), _("Reporter phone number")]
@@ -115,6 +115,7 @@ def case_row(*, complaint: Complaint, include_contact: bool) -> list[object]:
         complaint.team.name if complaint.team else "",
         _("yes") if complaint.is_overdue else _("no"),
         complaint.external_reference,
+        complaint.get_anonymity_display(),
     ]
     if include_contact:
         row += [complaint.reporter_name, complaint.reporter_email, complaint.reporter_phone]

@@ -17,9 +17,10 @@ from reports.forms import IntakeForm
 
 def rate_limit_hours() -> int:
     """How long (whole hours) a keyed hash of an IP address may stay in the rate-limit table:
-    the default ``older_than`` of ``reports.throttling.purge_expired``."""
+    the default ``older_than`` of ``reports.throttling.purge_expired`` plus the hour between two
+    runs of the purge (beat ``purge-rate-limits``)."""
     keep = inspect.signature(throttling.purge_expired).parameters["older_than"].default
-    return int(keep.total_seconds() // 3600)
+    return int(keep.total_seconds() // 3600) + 1
 
 
 @dataclass(frozen=True)

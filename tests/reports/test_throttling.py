@@ -54,17 +54,19 @@ def test_keys_are_stored_only_as_keyed_hashes():
     assert row.key_hash != throttling._hash("other-scope", "198.51.100.23")
 
 
-def test_purge_deletes_counters_a_day_after_their_window_and_block_ended():
+def test_purge_deletes_counters_23_hours_after_their_window_started():
+    """Hourly, so a hash is gone within 24 hours (the privacy statement's promise)."""
     now = timezone.now()
     for key, started, blocked in [
-        ("old", now - datetime.timedelta(days=2), None),
+        ("old", now - datetime.timedelta(hours=23, minutes=1), None),
+        ("old-block-ended", now - datetime.timedelta(days=2), now - datetime.timedelta(hours=1)),
         ("old-but-blocked", now - datetime.timedelta(days=2), now + datetime.timedelta(hours=1)),
-        ("recent", now - datetime.timedelta(hours=2), None),
+        ("recent", now - datetime.timedelta(hours=22, minutes=59), None),
     ]:
         Throttle.objects.create(scope="test", key_hash=throttling._hash("test", key),
                                 count=9, window_started=started, blocked_until=blocked)
 
-    assert purge_rate_limits() == 1
+    assert purge_rate_limits() == 2
     assert sorted(Throttle.objects.values_list("key_hash", flat=True)) == sorted(
         throttling._hash("test", key) for key in ("old-but-blocked", "recent"))
     assert settings.CELERY_BEAT_SCHEDULE["purge-rate-limits"]["task"] == (

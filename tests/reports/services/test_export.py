@@ -119,7 +119,7 @@ HEADER = [
     "Case number", "Received at", "Status", "Channel", "Contact type",
     "Incident municipality code", "Incident municipality", "Residence municipality code",
     "Residence municipality", "Grounds", "Societal domain", "Nature", "Handling", "Caseworker",
-    "Team", "Overdue", "External reference",
+    "Team", "Overdue", "External reference", "Anonymity",
 ]
 CONTACT_HEADER = ["Reporter name", "Reporter e-mail address", "Reporter phone number"]
 
@@ -157,7 +157,7 @@ def test_case_row_with_and_without_contact(full_case):
     expected = [
         full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone", "Complaint",
         "GM0106", "Assen", "GM0114", "Emmen", "Race (origin/skin colour); Religion", "Housing",
-        "Threat", "Registration; Referral", "caseworker1", "Noord", "yes", "=2+2",
+        "Threat", "Registration; Referral", "caseworker1", "Noord", "yes", "=2+2", "Named",
     ]
 
     with translation.override("en"):
@@ -180,7 +180,7 @@ def test_case_row_of_a_bare_case(office):
         row = export.case_row(complaint=_prepared(complaint), include_contact=True)
     assert row == [
         complaint.case_number, "2020-01-01T00:15:00+01:00", "Closed", "Online form", "Report",
-        "", "", "", "", "", "", "", "", "", "", "no", "", "", "", "",
+        "", "", "", "", "", "", "", "", "", "", "no", "", "Named", "", "", "",
     ]
 
 
@@ -203,7 +203,7 @@ def test_export_cases_csv_logs_the_export(full_case, coordinator):
         [full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone",
          "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
          "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration; Referral",
-         "caseworker1", "Noord", "yes", "'=2+2",
+         "caseworker1", "Noord", "yes", "'=2+2", "Named",
          "'@Anna", "anna@example.nl", "'+31 6 1234"],
     ]
     entry = AccessLog.objects.get()
@@ -231,7 +231,7 @@ def test_export_cases_xlsx_without_contact_permission(full_case, reference_data)
         [full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone",
          "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
          "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration; Referral",
-         "caseworker1", "Noord", "yes", "'=2+2"],
+         "caseworker1", "Noord", "yes", "'=2+2", "Named"],
     ]
     assert AccessLog.objects.get().detail == {"format": "xlsx", "rows": 1, "filters": []}
 

@@ -343,3 +343,11 @@ def test_the_municipality_filter_offers_the_served_ones_and_those_in_cases(login
     assert sorted(codes) == sorted([*settings.MELDPUNT_OFFICE["municipalities"], "GM0363",
                                     "GM0014"])
     assert len(codes) == 14
+
+
+def test_the_overdue_filter_offers_all_yes_and_no(login_as, coordinator, office):
+    response = login_as(coordinator).get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    field = response.context["filter"].form.fields["overdue"]
+    assert [(value, str(label)) for value, label in field.widget.choices] == [
+        ("unknown", "All"), ("true", "Yes"), ("false", "No")]

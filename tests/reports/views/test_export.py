@@ -26,7 +26,7 @@ HEADER = [
     "Case number", "Received at", "Status", "Channel", "Contact type",
     "Incident municipality code", "Incident municipality", "Residence municipality code",
     "Residence municipality", "Grounds", "Societal domain", "Nature", "Handling", "Caseworker",
-    "Team", "Overdue", "External reference",
+    "Team", "Overdue", "External reference", "Anonymity",
 ]
 CONTACT = ["Reporter name", "Reporter e-mail address", "Reporter phone number"]
 
@@ -72,14 +72,14 @@ def _expected(exportable, contact: bool) -> dict[str, list[object]]:
         "queue": [exportable["queue"].case_number, "2020-06-01T00:00:00+02:00", "New", "Phone",
                   "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
                   "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration",
-                  "", "", "yes", "'=1+1"],
+                  "", "", "yes", "'=1+1", "Named"],
         "own": [exportable["own"].case_number, "2020-06-02T12:00:00+02:00", "Closed",
                 "Online form", "Report", "", "", "", "", "Age", "", "", "", "caseworker1", "",
                 "no",
-                "12345"],
+                "12345", "Named"],
         "others": [exportable["others"].case_number, "2020-06-03T12:00:00+02:00", "New",
                    "E-mail", "Report", "", "", "", "", "", "", "", "", "caseworker2", "", "yes",
-                   ""],
+                   "", "Named"],
     }
     if contact:
         rows["queue"] += ["'@Anna", "anna@example.nl", "'+31 6 1234"]
@@ -145,7 +145,7 @@ def test_csv_export_of_every_case(login_as, coordinator, exportable):
     # The external reference 12345 is text, written as plain unquoted digits.
     assert f"{exportable['own'].case_number},2020-06-02T12:00:00+02:00,".encode() in (
         response.content)
-    assert b",no,12345,,,\r\n" in response.content
+    assert b",no,12345,Named,,,\r\n" in response.content
 
 
 def test_xlsx_export_of_every_case(login_as, coordinator, exportable):
