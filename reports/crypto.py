@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 __all__ = ["InvalidToken", "blind_index", "decrypt_bytes", "encrypt_bytes", "fernet",
-           "index_terms", "search_terms"]
+           "index_terms", "keyed_hash", "search_terms"]
 
 
 @lru_cache(maxsize=8)
@@ -58,6 +58,15 @@ def decrypt_bytes(token: bytes) -> bytes:
         cryptography.fernet.InvalidToken: no configured key fits, or the token was altered.
     """
     return fernet().decrypt(token)
+
+
+def keyed_hash(*, purpose: str, value: str) -> str:
+    """A keyed hash (HMAC-SHA256 with ``SECRET_KEY``, 64 hex characters) of ``value`` for
+    ``purpose``, for identifiers that must be matched but not stored in clear: rate-limit keys
+    (IP addresses, code prefixes) and e-mail recipients in deduplication keys. Not tied to the
+    encryption keys, so rotating them resets no rate limit and doubles no e-mail."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"{purpose}\0{value}".encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def _index_key() -> bytes:

@@ -15,8 +15,6 @@ Keys (IP addresses, code prefixes) are stored only as keyed hashes.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from reports import crypto
 from reports.models import Throttle
 
 
@@ -53,8 +52,7 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _hash(scope: str, key: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"{scope}\0{key}".encode(),
-                    hashlib.sha256).hexdigest()
+    return crypto.keyed_hash(purpose=scope, value=key)
 
 
 def _locked_row(limit: Limit, key: str, now: datetime.datetime) -> Throttle:

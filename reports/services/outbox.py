@@ -8,8 +8,6 @@ asks Celery to deliver each. If the broker is down the rows stay pending and the
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 import logging
 from collections.abc import Iterable
 
@@ -19,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from reports import crypto
 from reports.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -49,8 +48,7 @@ def _enqueue(ids: list[int]) -> int:
 @transaction.atomic
 def recipient_key(recipient: str) -> str:
     """A keyed hash of ``recipient`` for the deduplication key (no address in clear)."""
-    return hmac.new(settings.SECRET_KEY.encode(), recipient.casefold().encode(),
-                    hashlib.sha256).hexdigest()[:32]
+    return crypto.keyed_hash(purpose="outbox-recipient", value=recipient.casefold())[:32]
 
 
 def queue_email(*, kind: str, event_key: str, recipients: Iterable[str], subject: str,
