@@ -45,15 +45,18 @@ def _enqueue(ids: list[int]) -> int:
     return len(ids)
 
 
-@transaction.atomic
 def recipient_key(recipient: str) -> str:
     """A keyed hash of ``recipient`` for the deduplication key (no address in clear)."""
     return crypto.keyed_hash(purpose="outbox-recipient", value=recipient.casefold())[:32]
 
 
+@transaction.atomic
 def queue_email(*, kind: str, event_key: str, recipients: Iterable[str], subject: str,
                 body: str) -> list[OutboundEmail]:
     """Store one e-mail per recipient and queue delivery after the transaction commits.
+
+    One transaction (a savepoint inside the caller's): if storing any recipient's row fails,
+    no row of this call is kept.
 
     Args:
         kind: what the message is about, e.g. ``"annual_report_released"``.

@@ -6,6 +6,7 @@ import datetime
 import smtplib
 import threading
 import uuid
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
@@ -85,6 +86,30 @@ def test_repeating_an_event_queues_nothing_new(db, django_capture_on_commit_call
     assert callbacks == []
     assert OutboundEmail.objects.count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_queue_email_keeps_no_row_when_a_later_recipient_fails(
+        db, django_capture_on_commit_callbacks) -> None:
+    """``queue_email`` is one transaction: when the second recipient fails after the first row
+    was written, the first row is rolled back too, so a caller that catches the error and
+    commits does not send the e-mail to half of the recipients."""
+    calls: list[str] = []
+
+    def fail_on_second(recipient: str) -> str:
+        calls.append(recipient)
+        if len(calls) == 2:
+            raise RuntimeError("hashing failed")
+        return recipient_key(recipient)
+
+    with (django_capture_on_commit_callbacks(execute=True) as callbacks,
+          mock.patch("reports.services.outbox.recipient_key", side_effect=fail_on_second),
+          pytest.raises(RuntimeError, match="hashing failed")):
+        queue_email(kind="notice", event_key="e1", recipients=["a@x.example", "b@x.example"],
+                    subject="S", body="B")
+    assert calls == ["a@x.example", "b@x.example"]
+    assert rows() == []
+    assert callbacks == []
+    assert mail.outbox == []
 
 
 def test_broker_down_keeps_rows_pending_and_gives_up_after_the_first_failure(
