@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from reports.timezones import AMSTERDAM
 
 
 @lru_cache(maxsize=32)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
@@ -22,6 +21,7 @@ from django.utils.translation import ngettext
 from reports.models import Complaint, Message, Municipality, Team
 from reports.selectors.permissions import visible_complaints
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
+from reports.timezones import AMSTERDAM
 from reports.uploads import AttachmentsField
 from reports.vocabulary import (
     Anonymity,
@@ -37,7 +37,6 @@ from reports.vocabulary import (
 )
 from reports.workflow import allowed_next
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 #: Phone numbers: digits, spaces, plus, parentheses and dashes.
 PHONE_PATTERN = r"^[0-9+() \-]{6,40}$"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db.models import (
     BooleanField,
@@ -24,14 +23,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils import timezone
 
 from reports import crypto
 from reports.models import AccessLog, Complaint, ComplaintGround
 from reports.selectors.permissions import assignable_users
+from reports.timezones import AMSTERDAM, local_today
 from reports.vocabulary import FINAL_STATUSES, Status
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 #: ``?sort=`` column key -> the field it orders by. ``id`` is always added as a tie-breaker.
 SORT_FIELDS: dict[str, str] = {
@@ -45,11 +42,6 @@ SORT_FIELDS: dict[str, str] = {
 }
 #: The list's order when no (valid) ``sort`` is given: newest first.
 DEFAULT_SORT = "-received_at"
-
-
-def local_today() -> datetime.date:
-    """Today's calendar date in Europe/Amsterdam."""
-    return timezone.localdate(timezone=AMSTERDAM)
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:

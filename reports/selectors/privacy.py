@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reports.models import Attachment, Complaint, ComplaintHistory, Message
+from reports.timezones import AMSTERDAM, local_today
 from reports.vocabulary import (
     FINAL_STATUSES,
     Anonymity,
@@ -31,16 +31,10 @@ from reports.vocabulary import (
     Status,
 )
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 History = ComplaintHistory.Action
 
 #: Version of the layout of ``personal-data.json`` in a subject-access export.
 EXPORT_FORMAT_VERSION = 1
-
-
-def local_today() -> datetime.date:
-    """Today's date in Europe/Amsterdam."""
-    return timezone.now().astimezone(AMSTERDAM).date()
 
 
 def retention_cutoff(*, today: datetime.date | None = None,

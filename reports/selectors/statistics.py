@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from reports.models import AnnualSnapshot, Complaint, Office, StatisticsRun
 from reports.selectors.reference import merger_map
+from reports.timezones import AMSTERDAM
 from reports.vocabulary import COUNTED_CONTACT_TYPES, FORM_TABLES, Status
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 #: Column order of every table of the form.
 COLUMNS: tuple[str, ...] = (

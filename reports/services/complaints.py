@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,6 +48,7 @@ from reports.services.notifications import (
     notify_reporter_of_message,
     notify_reporter_of_receipt,
 )
+from reports.timezones import AMSTERDAM
 from reports.uploads import CleanUpload, validate_upload
 from reports.vocabulary import (
     HANDLING_REQUIRING_IDENTITY,
@@ -62,7 +62,6 @@ from reports.vocabulary import (
 from reports.workflow import TRANSITIONS
 
 logger = logging.getLogger(__name__)
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CASE_PERMISSIONS = ("reports.view_complaint", "reports.change_complaint")
 History = ComplaintHistory.Action
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import random
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -12,6 +11,7 @@ from django.db import transaction
 from reports.models import Complaint, Municipality, Office
 from reports.roles import CASEWORKER, COORDINATOR
 from reports.services.complaints import assign_complaint, register_complaint
+from reports.timezones import AMSTERDAM
 from reports.vocabulary import (
     Channel,
     ContactType,
@@ -22,7 +22,6 @@ from reports.vocabulary import (
     Status,
 )
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DEMO_PREFIX = "DEMO"
 
 # Rough weights, in line with the shares in published Dutch ADV annual reports.

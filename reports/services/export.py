@@ -13,7 +13,6 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
@@ -24,9 +23,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from reports.models import AccessLog, Complaint
 from reports.selectors import permissions
 from reports.services.audit import log_access
+from reports.timezones import AMSTERDAM
 from reports.vocabulary import Ground, Handling
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 #: A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 FORMATS: dict[str, str] = {

@@ -40,7 +40,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -50,6 +49,7 @@ from django.utils.translation import gettext_noop
 
 from reports.models import Complaint, Municipality, Office
 from reports.services.complaints import register_complaint
+from reports.timezones import AMSTERDAM
 from reports.vocabulary import (
     Channel,
     ContactType,
@@ -61,7 +61,6 @@ from reports.vocabulary import (
 )
 
 logger = logging.getLogger(__name__)
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 #: The columns of the import file, in the documented order.
 COLUMNS: tuple[str, ...] = (

@@ -38,9 +38,10 @@ from reports.selectors.reports import (
     latest_report,
     municipalities_of_account,
 )
-from reports.selectors.statistics import AMSTERDAM, COLUMNS, snapshots_for_year
+from reports.selectors.statistics import COLUMNS, snapshots_for_year
 from reports.services.outbox import queue_email
 from reports.services.statistics import execute_statistics_run, write_documents
+from reports.timezones import AMSTERDAM
 from reports.vocabulary import FORM_TABLES
 
 logger = logging.getLogger(__name__)
