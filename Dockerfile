@@ -7,10 +7,16 @@ COPY meldpunt ./meldpunt
 COPY reports ./reports
 COPY templates ./templates
 COPY locale ./locale
+# collectstatic needs the production settings to load: build-only values, no connection is made
+# (tests/meldpunt/test_deployment.py runs this exact command).
 RUN pip install --no-cache-dir . \
- && SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.db \
-    CELERY_BROKER_URL=redis://build python manage.py collectstatic --noinput \
- && useradd --system --uid 1000 meldpunt
+ && SECRET_KEY=build-only-not-a-secret-0123456789-0123456789-0123456789 ALLOWED_HOSTS=build \
+    DATABASE_URL=postgres://build@127.0.0.1:5432/build CELERY_BROKER_URL=redis://build \
+    FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc= \
+    python manage.py collectstatic --noinput \
+ && useradd --system --uid 1000 meldpunt \
+ && mkdir -p /app/var/private /app/var/media \
+ && chown -R meldpunt /app/var
 USER meldpunt
 EXPOSE 8000
-CMD ["gunicorn", "meldpunt.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "meldpunt.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]

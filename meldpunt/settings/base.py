@@ -61,6 +61,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for probes, before host validation and the HTTPS redirect.
+    "meldpunt.health.ProbeMiddleware",
+    # A request id, the user id and the case id on every log line; one line per request.
+    "meldpunt.logs.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,6 +117,11 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL statement_timeout in seconds (0: none) for web requests (meldpunt.wsgi; below
+# gunicorn's 30 s request timeout) and for Celery workers (meldpunt.celery); management
+# commands such as migrate keep the server's setting (meldpunt.database, docs/operations.md).
+DB_STATEMENT_TIMEOUT_SECONDS = env.int("DB_STATEMENT_TIMEOUT_SECONDS", default=20)
+WORKER_DB_STATEMENT_TIMEOUT_SECONDS = env.int("WORKER_DB_STATEMENT_TIMEOUT_SECONDS", default=600)
 
 # --- 4. Internationalisation and time ------------------------------------------------------------
 LANGUAGE_CODE = "nl"
@@ -338,6 +347,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task taken by a worker that died (acks_late) is handed out again after this many seconds.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
+# Worker liveness for `python -m meldpunt.probe worker` (compose health check): the worker
+# touches this file every WORKER_HEARTBEAT_SECONDS while connected. Empty: no heartbeat
+# (production sets /tmp/meldpunt-worker-heartbeat).
+WORKER_HEARTBEAT_FILE = env("WORKER_HEARTBEAT_FILE", default="")
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=10)
 # Celery beat (run by the `beat` service; see docker-compose.yml). Times are Europe/Amsterdam.
 CELERY_BEAT_SCHEDULE = {
     # The annual form for the previous year, after late registrations (Wga art. 3: before 1 April).
@@ -360,17 +374,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- 15. Logging ---------------------------------------------------------------------------------
-# Logs carry identifiers only, never report contents.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Libraries that log routine progress (and, for axes, masked request details) at INFO.
-        **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "axes")},
-        # Security events (identifiers only) always reach the log, whatever LOG_LEVEL says.
-        "meldpunt.security": {"level": "INFO"},
-    },
-}
+# Logs carry identifiers only, never report contents. LOG_FORMAT "plain" (readable lines) or
+# "json" (one object per line with request_id, user_id and case_id; the production default).
+# Security events always reach the log, whatever LOG_LEVEL says (meldpunt.logs.logging_config).
+from meldpunt.logs import logging_config  # noqa: E402
+
+LOGGING = logging_config(log_format=env("LOG_FORMAT", default="plain"),
+                         level=env("LOG_LEVEL", default="INFO"))

@@ -7,7 +7,14 @@ CELERY_BROKER_URL.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, CELERY_TASK_ALWAYS_EAGER, FIELD_ENCRYPTION_KEYS, SECRET_KEY, env
+from .base import (
+    ALLOWED_HOSTS,
+    CELERY_TASK_ALWAYS_EAGER,
+    FIELD_ENCRYPTION_KEYS,
+    SECRET_KEY,
+    env,
+    logging_config,
+)
 
 DEBUG = False
 if len(SECRET_KEY) < 50:
@@ -32,6 +39,8 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL to postgres://…")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The worker's liveness file for the compose health check (python -m meldpunt.probe worker).
+WORKER_HEARTBEAT_FILE = env("WORKER_HEARTBEAT_FILE", default="/tmp/meldpunt-worker-heartbeat")  # noqa: S108
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -43,3 +52,9 @@ CSRF_COOKIE_SECURE = True
 # Cookies only over HTTPS, for this host only (the __Host- prefix: Secure, Path=/, no Domain).
 SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# One JSON object per log line (request_id, user_id, case_id; docs/operations.md). The worker
+# and beat log through the same handler instead of Celery's own format.
+LOGGING = logging_config(log_format=env("LOG_FORMAT", default="json"),
+                         level=env("LOG_LEVEL", default="INFO"))
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
