@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from reports.models import Complaint, Message, Municipality, Team
 from reports.selectors.permissions import visible_complaints
+from reports.selectors.reference import existing_municipalities
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
 from reports.timezones import AMSTERDAM
 from reports.uploads import AttachmentsField
@@ -43,7 +44,7 @@ PHONE_PATTERN = r"^[0-9+() \-]{6,40}$"
 
 def current_municipalities():
     """Municipalities that exist today, for choice lists."""
-    return Municipality.objects.filter(dissolved_on__isnull=True).order_by("name")
+    return existing_municipalities()
 
 
 class ReportRulesMixin:

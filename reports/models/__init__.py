@@ -14,7 +14,7 @@ from .complaint import (
     Note,
 )
 from .outbox import OutboundEmail
-from .reference import Municipality, MunicipalityMerger, Office
+from .reference import Municipality, MunicipalityList, MunicipalityMerger, Office
 from .reports import (
     OFFICE_SCOPE,
     AnnualReport,
@@ -45,6 +45,7 @@ __all__ = [
     "ComplaintHistory",
     "ComplaintUserObjectPermission",
     "Municipality",
+    "MunicipalityList",
     "MunicipalityMerger",
     "Note",
     "Office",

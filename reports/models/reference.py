@@ -15,7 +15,11 @@ class Municipality(models.Model):
     """A Dutch municipality (gemeente), keyed by its CBS code (``GM`` plus 4 digits).
 
     Municipalities that were dissolved by a merger stay in the table with ``dissolved_on`` set, so
-    that registrations carrying an old code keep a valid reference. Source: CBS region codes 2024.
+    that registrations carrying an old code keep a valid reference; a municipality formed by a
+    merger recorded later has ``established_on``. A municipality exists on day D when
+    ``established_on`` is empty or <= D and ``dissolved_on`` is empty or > D. Source: CBS region
+    codes (the list of 2024 in the fixtures, later lists through ``manage.py
+    update_municipalities``; see :class:`MunicipalityList`).
     """
 
     code = models.CharField(_("CBS code"), max_length=6, primary_key=True,
@@ -23,6 +27,8 @@ class Municipality(models.Model):
     name = models.CharField(_("name"), max_length=100)
     province = models.CharField(_("province"), max_length=50, blank=True)
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
+    established_on = models.DateField(_("established on"), null=True, blank=True,
+                                      help_text=_("Empty: existed before the first list."))
 
     class Meta:
         ordering = ["name"]
@@ -58,6 +64,28 @@ class MunicipalityMerger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.former_id} → {self.successor_id} ({self.effective_date.isoformat()})"
+
+
+class MunicipalityList(models.Model):
+    """A CBS municipality list (gemeentelijke indeling) applied to the database, newest last.
+
+    The fixture list (valid from 2024-01-01) is recorded by a migration; each later list by
+    ``manage.py update_municipalities``. ``load_reference_data`` never overwrites names or
+    provinces with an older list than the newest one recorded here.
+    """
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    source = models.CharField(_("source"), max_length=500)
+    summary = models.TextField(_("summary of changes"), blank=True)
+    applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["valid_from"]
+        verbose_name = _("municipality list")
+        verbose_name_plural = _("municipality lists")
+
+    def __str__(self) -> str:
+        return f"{self.valid_from.isoformat()} ({self.source})"
 
 
 class Office(models.Model):

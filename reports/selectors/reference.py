@@ -6,8 +6,10 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Now, TruncDate
 
 from reports.models import Complaint, Municipality, MunicipalityMerger, Office
+from reports.timezones import AMSTERDAM
 
 
 def current_office() -> Office:
@@ -27,6 +29,33 @@ def current_office() -> Office:
 def served_municipalities(*, office: Office) -> QuerySet[Municipality]:
     """The municipalities the office serves, ordered by name."""
     return office.municipalities.order_by("name")
+
+
+def existing_municipalities() -> QuerySet[Municipality]:
+    """Municipalities that exist today (Europe/Amsterdam, evaluated by the database when the
+    query runs): established (or always known) and not dissolved. Ordered by name."""
+    today = TruncDate(Now(), tzinfo=AMSTERDAM)
+    return Municipality.objects.filter(
+        Q(established_on__isnull=True) | Q(established_on__lte=today),
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=today),
+    ).order_by("name")
+
+
+def annual_form_municipalities(*, office: Office, year: int,
+                               mapping: dict[str, str]) -> set[str]:
+    """The municipalities ``office`` makes an annual form for, for registration ``year``.
+
+    Every served municipality, except one that a merger has replaced by 1 January of ``year + 1``
+    (its complaints count for the successor: ``mapping`` is ``merger_map(year=year)``) and one
+    established after that day (it did not exist yet). So an office keeps the old codes in
+    ``OFFICE_MUNICIPALITIES`` next to the new one, and every year gets the forms of the
+    municipalities as they were when its form was due. One query.
+    """
+    cutoff = datetime.date(year + 1, 1, 1)
+    codes = office.municipalities.filter(
+        Q(established_on__isnull=True) | Q(established_on__lte=cutoff)
+    ).values_list("code", flat=True)
+    return {code for code in codes if code not in mapping}
 
 
 def filter_municipalities() -> QuerySet[Municipality]:

@@ -15,7 +15,7 @@ from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from reports.models import AnnualSnapshot, Complaint, Office, StatisticsRun
-from reports.selectors.reference import merger_map
+from reports.selectors.reference import annual_form_municipalities, merger_map
 from reports.timezones import AMSTERDAM
 from reports.vocabulary import COUNTED_CONTACT_TYPES, FORM_TABLES, Status
 
@@ -94,10 +94,11 @@ def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
         year: the registration year (calendar year in Europe/Amsterdam).
 
     Returns:
-        ``{cbs_code: {table: {row: {column: int}}}}`` for every served municipality, zeros included.
+        ``{cbs_code: {table: {row: {column: int}}}}`` for every served municipality that has a
+        form that year (``annual_form_municipalities``), zeros included.
     """
-    served = set(office.municipalities.values_list("code", flat=True))
     mapping = merger_map(year=year)
+    served = annual_form_municipalities(office=office, year=year, mapping=mapping)
     relevant = served | {former for former, successor in mapping.items() if successor in served}
     base = counted_complaints(office=office, year=year).filter(
         Q(reporter_residence__in=relevant) | Q(incident_municipality__in=relevant)

@@ -1,4 +1,10 @@
-"""Loading reference data: municipalities, mergers, the configured office and the roles."""
+"""Reference data: municipalities, mergers, the configured office and the roles.
+
+The product ships the CBS municipality list valid from 1 January 2024 (``fixtures/reference/``,
+:data:`FIXTURE_LIST_VALID_FROM`); ``load_reference_data`` loads it. A newer CBS list and its
+mergers are applied with :func:`apply_municipality_update` (``manage.py update_municipalities``,
+dry run first: :func:`plan_municipality_update`). See ``reports/fixtures/reference/README.md``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,9 @@ from django.db import transaction
 from reports.roles import ROLE_PERMISSIONS
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "reference"
+#: The CBS list shipped with the product and the date it is valid from.
+FIXTURE_LIST = "municipalities-2024.csv"
+FIXTURE_LIST_VALID_FROM = datetime.date(2024, 1, 1)
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -21,9 +30,22 @@ def _read_csv(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _newer_list_recorded(apps: Any) -> bool:
+    """Whether a list newer than the fixture was applied (never in a migration's history
+    before ``MunicipalityList`` existed)."""
+    try:
+        list_model = apps.get_model("reports", "MunicipalityList")
+    except LookupError:
+        return False
+    return list_model.objects.filter(valid_from__gt=FIXTURE_LIST_VALID_FROM).exists()
+
+
 @transaction.atomic
 def load_municipalities(*, apps: Any = global_apps) -> int:
     """Upsert the 342 municipalities of 2024 and the mergers, with dissolved municipalities.
+
+    Once a newer CBS list has been applied (``update_municipalities``), names and provinces are
+    no longer overwritten with the 2024 ones; missing rows and mergers are still added.
 
     Args:
         apps: an app registry; a migration passes its historical one.
@@ -35,12 +57,14 @@ def load_municipalities(*, apps: Any = global_apps) -> int:
     """
     municipality_model = apps.get_model("reports", "Municipality")
     merger_model = apps.get_model("reports", "MunicipalityMerger")
-    current = _read_csv("municipalities-2024.csv")
+    keep_names = _newer_list_recorded(apps)
+    current = _read_csv(FIXTURE_LIST)
+    upsert: dict[str, Any] = ({"ignore_conflicts": True} if keep_names else {
+        "update_conflicts": True, "unique_fields": ["code"],
+        "update_fields": ["name", "province"]})
     municipality_model.objects.bulk_create(
         [municipality_model(code=r["code"], name=r["name"], province=r["province"])
-         for r in current],
-        update_conflicts=True, unique_fields=["code"], update_fields=["name", "province"],
-    )
+         for r in current], **upsert)
     province = {r["code"]: r["province"] for r in current}
     mergers = _read_csv("municipality-mergers.csv")
     municipality_model.objects.bulk_create(
@@ -49,14 +73,23 @@ def load_municipalities(*, apps: Any = global_apps) -> int:
             province=province.get(r["successor_code"], ""),
             dissolved_on=datetime.date.fromisoformat(r["effective_date"]),
         ) for r in mergers],
-        update_conflicts=True, unique_fields=["code"],
-        update_fields=["name", "province", "dissolved_on"],
+        **({"ignore_conflicts": True} if keep_names else {
+            "update_conflicts": True, "unique_fields": ["code"],
+            "update_fields": ["name", "province", "dissolved_on"]}),
     )
     for r in mergers:
         merger_model.objects.update_or_create(
             former_id=r["former_code"], successor_id=r["successor_code"],
             defaults={"effective_date": datetime.date.fromisoformat(r["effective_date"])},
         )
+    try:
+        list_model = apps.get_model("reports", "MunicipalityList")
+    except LookupError:
+        pass
+    else:
+        list_model.objects.get_or_create(valid_from=FIXTURE_LIST_VALID_FROM, defaults={
+            "source": f"reports/fixtures/reference/{FIXTURE_LIST}",
+            "summary": "342 municipalities (CBS, 2024) and the recorded mergers."})
     return municipality_model.objects.count()
 
 
