@@ -2,6 +2,10 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# `make run PORT=8080` serves on another port; every link the demo prints or e-mails follows it
+# (SITE_URL). Set SITE_URL yourself when the browser reaches the server by another address.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
 # The test suite uses the real PostgreSQL and Redis (see README); override to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/meldpunt
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
@@ -20,12 +24,12 @@ install: $(VENV)/.installed
 setup-demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference_data
-	$(PY) manage.py create_demo_users
+	SITE_URL=$(SITE_URL) $(PY) manage.py create_demo_users
 	$(PY) manage.py seed_demo
 
 run: setup-demo
-	@echo "Open http://127.0.0.1:8000/melden/ (public form) and http://127.0.0.1:8000/backoffice/"
-	$(PY) manage.py runserver --insecure 127.0.0.1:8000
+	@echo "Open $(SITE_URL)/melden/ (public form) and $(SITE_URL)/backoffice/"
+	SITE_URL=$(SITE_URL) $(PY) manage.py runserver --insecure 127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

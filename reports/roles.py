@@ -38,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "view_exact_statistics",
         "export_personal_data",
         "erase_personal_data",
+        "manage_municipal_accounts",
     ),
     MUNICIPALITY: ("view_municipality_reports",),
 }

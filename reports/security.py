@@ -31,17 +31,24 @@ from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.crypto import constant_time_compare
+from django.utils.http import base36_to_int
 from django.utils.translation import gettext as _
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from reports.selectors.accounts import is_municipal_account
 
 SECURITY_LOGGER = logging.getLogger("meldpunt.security")
 
@@ -62,7 +69,15 @@ SECOND_FACTOR_EXEMPT: frozenset[str] = frozenset({
     "backoffice:password_reset_done",
     "backoffice:password_reset_confirm",
     "backoffice:password_reset_complete",
+    "backoffice:invitation",
 })
+
+#: Back-office pages a municipal account may use (its own login, password and authenticator);
+#: every other back-office page answers it 403.
+ACCOUNT_PAGES: frozenset[str] = SECOND_FACTOR_EXEMPT | {
+    "backoffice:recovery_codes", "backoffice:password_change", "backoffice:password_change_done",
+}
+BACKOFFICE_PREFIX = "/backoffice/"
 
 #: Session keys: when the user logged in and when the session was last used (Unix seconds).
 SESSION_LOGIN_AT = "meldpunt_login_at"
@@ -94,7 +109,12 @@ class SecurityEvent(StrEnum):
     PASSWORD_RESET_COMPLETED = "password_reset_completed"  # noqa: S105 (an event name)
     EXPORT = "export"
     ROLES_CHANGED = "roles_changed"
+    USER_CREATED = "user_created"
     USER_DEACTIVATED = "user_deactivated"
+    INVITATION_ISSUED = "invitation_issued"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    MUNICIPALITY_LINKED = "municipality_linked"
+    MUNICIPALITY_UNLINKED = "municipality_unlinked"
     #: The follow-up portal (anonymous): a wrong receipt code, and a refusal while blocked.
     RECEIPT_CODE_FAILED = "receipt_code_failed"
     RECEIPT_CODE_BLOCKED = "receipt_code_blocked"
@@ -181,6 +201,8 @@ class SecondFactorOutcome(StrEnum):
     VERIFIED = "verified"
     RECOVERY_CODE = "recovery_code"
     FAILED = "failed"
+    #: A right authenticator code that was already used (each code works once).
+    REUSED = "reused"
     #: This wrong code reached the limit: the second factor is locked now.
     LOCKED_OUT = "locked_out"
     #: The second factor was already locked; the code was not checked.
@@ -234,6 +256,8 @@ def check_second_factor(*, user: Any, device: TOTPDevice,
         if device.throttling_failure_count >= settings.SECOND_FACTOR_FAILURE_LIMIT:
             device.throttle_reset(commit=True)  # the lock is over: start counting again
         if token.isdigit() and len(token) == device.digits:
+            if _already_used(device=device, token=int(token)):
+                return SecondFactorOutcome.REUSED, None
             if device.verify_token(token):  # resets or counts on the device itself
                 return SecondFactorOutcome.VERIFIED, device
         else:
@@ -246,6 +270,17 @@ def check_second_factor(*, user: Any, device: TOTPDevice,
     if device.throttling_failure_count >= settings.SECOND_FACTOR_FAILURE_LIMIT:
         return SecondFactorOutcome.LOCKED_OUT, None
     return SecondFactorOutcome.FAILED, None
+
+
+def _already_used(*, device: TOTPDevice, token: int) -> bool:
+    """Whether ``token`` is the device's code of a time step that was already used to log in
+    (django-otp accepts each step once: ``last_t``). Such a code is right but spent; it does not
+    count as a wrong code."""
+    if device.last_t < 0:
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return bool(totp.verify(token, device.tolerance)) and totp.t() <= device.last_t
 
 
 @transaction.atomic
@@ -292,6 +327,34 @@ def qr_code_data_uri(*, text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
+# --- Invitations -----------------------------------------------------------------------------
+
+
+class InvitationTokenGenerator(PasswordResetTokenGenerator):
+    """Tokens of first-login links: like a password-reset token (it stops working once the
+    password is set or the e-mail address changes), but valid ``STAFF_INVITATION_DAYS`` days and
+    never for a deactivated account."""
+
+    key_salt = "meldpunt.security.InvitationTokenGenerator"
+
+    def check_token(self, user: Any, token: str | None) -> bool:
+        if not (user and token) or not user.is_active:
+            return False
+        try:
+            ts_b36, _hash = token.split("-")
+            ts = base36_to_int(ts_b36)
+        except ValueError:
+            return False
+        if not any(constant_time_compare(self._make_token_with_timestamp(user, ts, secret), token)
+                   for secret in [self.secret, *self.secret_fallbacks]):
+            return False
+        age = self._num_seconds(self._now()) - ts
+        return age <= settings.STAFF_INVITATION_DAYS * 24 * 60 * 60
+
+
+invitation_tokens = InvitationTokenGenerator()
+
+
 # --- The middleware ----------------------------------------------------------------------------
 
 
@@ -300,7 +363,8 @@ def _redirect_with_next(view_name: str, next_url: str) -> HttpResponseRedirect:
 
 
 class StaffSecurityMiddleware:
-    """Session limits, the second-factor requirement, ``no-store`` and 403 logging.
+    """Session limits, the second-factor requirement, ``no-store``, 403 logging, and 403 for a
+    municipal account on back-office pages other than its own account pages.
 
     Goes after ``OTPMiddleware`` and ``MessageMiddleware``. Staff pages are
     :data:`PROTECTED_PREFIXES` minus :data:`SECOND_FACTOR_EXEMPT`: an anonymous visitor is sent
@@ -359,6 +423,10 @@ class StaffSecurityMiddleware:
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if user.is_verified():
+            if (request.path.startswith(BACKOFFICE_PREFIX)
+                    and request.resolver_match.view_name not in ACCOUNT_PAGES
+                    and is_municipal_account(user=user)):
+                raise PermissionDenied
             return None
         if has_second_factor(user=user):
             return _redirect_with_next("backoffice:second_factor", request.get_full_path())

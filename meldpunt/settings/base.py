@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "reports.context_processors.office",
+                "reports.context_processors.navigation",
             ],
         },
     },
@@ -208,6 +209,9 @@ PASSWORD_HASHERS = [
 ]
 # A password-reset link works once and for one hour.
 PASSWORD_RESET_TIMEOUT = 60 * 60
+# A new account's first-login link (choose a password, then set up the authenticator) works
+# once and for this many days (manage.py create_staff_user; municipal accounts).
+STAFF_INVITATION_DAYS = env.int("STAFF_INVITATION_DAYS", default=7)
 
 # Two-factor authentication (django-otp): TOTP plus single-use recovery codes. django-otp's own
 # exponential back-off is off; reports.security locks the second factor after 5 wrong codes.

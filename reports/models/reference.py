@@ -37,6 +37,8 @@ class Municipality(models.Model):
         permissions = [
             ("view_municipality_reports",
              _("Can see the released annual reports of the municipality")),
+            ("manage_municipal_accounts",
+             _("Can create, link, unlink and deactivate municipal accounts")),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,11 @@
-"""Staff accounts: demonstration users, roles, deactivation."""
+"""Accounts: demonstration users, staff and municipal accounts, roles, invitations, deactivation.
+
+New accounts get no password: :func:`invitation_link` is a first-login link (valid
+``STAFF_INVITATION_DAYS`` days, once) where the user chooses a password; the first login then
+enrols their authenticator (``reports.views.auth``). Staff accounts are made on the command line
+(``manage.py create_staff_user``), municipal accounts by a coordinator (``/backoffice/
+gemeenteaccounts/``) or ``manage.py municipal_account``.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +14,37 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from reports.models import Municipality
 from reports.roles import CASEWORKER, COORDINATOR, ROLE_PERMISSIONS
 from reports.security import (
     TOTP_DEVICE_NAME,
     SecurityEvent,
+    invitation_tokens,
     log_security_event,
     new_recovery_codes,
     totp_secret,
 )
+from reports.services.outbox import queue_email
+from reports.services.reports import link_municipal_account, unlink_municipal_account
+
+#: The roles ``create_staff_user`` gives (municipal accounts: ``create_municipal_account``).
+STAFF_ROLES = (CASEWORKER, COORDINATOR)
+INVITATION_KIND = "account_invitation"
 
 
 @dataclass(frozen=True)
@@ -85,9 +108,158 @@ def user_sessions(*, user: Any) -> list[Session]:
 
 
 @transaction.atomic
-def deactivate_user(*, user: Any, actor: Any) -> None:
-    """Deactivate ``user`` and end all their sessions at once."""
+def deactivate_user(*, user: Any, actor: Any | None) -> None:
+    """Deactivate ``user`` and end all their sessions at once; their first-login link stops
+    working too. ``actor`` is ``None`` on the command line."""
     user.is_active = False
     user.save(update_fields=["is_active"])
     Session.objects.filter(pk__in=[s.pk for s in user_sessions(user=user)]).delete()
-    log_security_event(event=SecurityEvent.USER_DEACTIVATED, user=user, actor_id=actor.pk)
+    log_security_event(event=SecurityEvent.USER_DEACTIVATED, user=user,
+                       actor_id=getattr(actor, "pk", None))
+
+
+def _new_account(*, username: str, email: str, email_required: bool) -> AbstractBaseUser:
+    """An active account without a usable password (it is set through the invitation).
+
+    Raises:
+        ValidationError: a username that is not valid or already taken (any case), or an e-mail
+            address that is not valid (or missing when ``email_required``).
+    """
+    user_model = get_user_model()
+    username = username.strip()
+    email = email.strip()
+    errors: dict[str, list[str]] = {}
+    try:
+        UnicodeUsernameValidator()(username)
+        if not username or len(username) > 150:
+            raise ValidationError(_("Enter a user name of at most 150 characters."))
+    except ValidationError as exc:
+        errors["username"] = exc.messages
+    else:
+        if user_model.objects.filter(username__iexact=username).exists():
+            errors["username"] = [_("This user name is already taken.")]
+    if email or email_required:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            errors["email"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    user = user_model(username=username, email=email, is_active=True)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def create_staff_user(*, username: str, role: str, email: str = "",
+                      actor: Any | None = None) -> AbstractBaseUser:
+    """Create a back-office account with ``role`` (``caseworker`` or ``coordinator``) and no
+    password: pass on :func:`invitation_link`.
+
+    Args:
+        username: the login name (letters, digits and @.+-_; unique, whatever the case).
+        role: one of :data:`STAFF_ROLES`.
+        email: optional; needed for password-reset e-mails.
+        actor: who does it (``None`` on the command line), for the security log.
+
+    Raises:
+        ValidationError: an invalid or taken username, an invalid e-mail address, or an unknown
+            role; nothing is created.
+
+    Extension point (issue 11, desks): once staff belong to a desk, take ``desk`` here and set
+    it in this transaction.
+    """
+    if role not in STAFF_ROLES:
+        raise ValidationError({"role": [_("Choose one of the roles: %(roles)s.") % {
+            "roles": ", ".join(STAFF_ROLES)}]})
+    user = _new_account(username=username, email=email, email_required=False)
+    user.groups.set([Group.objects.get(name=role)])
+    log_security_event(event=SecurityEvent.USER_CREATED, user=user,
+                       actor_id=getattr(actor, "pk", None), roles=[role])
+    return user
+
+
+def invitation_link(*, user: AbstractBaseUser) -> str:
+    """The first-login link of ``user``: ``SITE_URL/backoffice/welkom/<uid>/<token>/``.
+
+    It lets the user choose a password (then log in and set up the authenticator); it stops
+    working once used, after ``STAFF_INVITATION_DAYS`` days, when the account is deactivated or
+    its e-mail address changes. Issuing a new one does not end older ones before that.
+    """
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = invitation_tokens.make_token(user)
+    path = reverse("backoffice:invitation", kwargs={"uidb64": uid, "token": token})
+    log_security_event(event=SecurityEvent.INVITATION_ISSUED, user=user)
+    return f"{settings.SITE_URL}{path}"
+
+
+@transaction.atomic
+def send_invitation(*, user: AbstractBaseUser, actor: Any | None) -> None:
+    """E-mail ``user`` (through the outbox) a first-login link.
+
+    Raises:
+        ValidationError: the account has no e-mail address or is deactivated.
+    """
+    if not user.is_active or not user.email:
+        raise ValidationError(_("Only an active account with an e-mail address can be invited."))
+    link = invitation_link(user=user)
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Your account at %(office)s") % {"office": settings.MELDPUNT_OFFICE["name"]}
+        body = _(
+            "An account %(username)s was made for you at %(office)s.\n\n"
+            "Choose your password with this link (it works once, for %(days)s days):\n"
+            "%(link)s\n\n"
+            "Then log in and set up two-step verification with an authenticator app on your "
+            "phone.\n"
+        ) % {"username": user.get_username(), "office": settings.MELDPUNT_OFFICE["name"],
+             "days": settings.STAFF_INVITATION_DAYS, "link": link}
+    queue_email(kind=INVITATION_KIND, event_key=f"{user.pk}:{timezone.now().timestamp()}",
+                recipients=[user.email], subject=subject, body=body)
+
+
+@transaction.atomic
+def create_municipal_account(*, username: str, email: str,
+                             municipalities: Iterable[Municipality], actor: Any | None,
+                             invite_by_email: bool = True) -> AbstractBaseUser:
+    """Create a municipal account linked to ``municipalities`` and (unless
+    ``invite_by_email`` is false: then pass on :func:`invitation_link` yourself) e-mail it an
+    invitation.
+
+    Raises:
+        ValidationError: an invalid or taken username, a missing or invalid e-mail address, or
+            no municipality; nothing is created.
+    """
+    municipalities = list(municipalities)
+    if not municipalities:
+        raise ValidationError({"municipalities": [_("Choose at least one municipality.")]})
+    user = _new_account(username=username, email=email, email_required=True)
+    for municipality in municipalities:
+        link_account(user=user, municipality=municipality, actor=actor)
+    log_security_event(event=SecurityEvent.USER_CREATED, user=user,
+                       actor_id=getattr(actor, "pk", None), roles=["municipality"])
+    if invite_by_email:
+        send_invitation(user=user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def link_account(*, user: AbstractBaseUser, municipality: Municipality,
+                 actor: Any | None) -> None:
+    """Link a municipal account to ``municipality`` (``link_municipal_account``), logged.
+
+    Raises:
+        ValidationError: ``user`` is a back-office account.
+    """
+    link_municipal_account(user=user, municipality=municipality)
+    log_security_event(event=SecurityEvent.MUNICIPALITY_LINKED, user=user,
+                       actor_id=getattr(actor, "pk", None), municipality=municipality.code)
+
+
+@transaction.atomic
+def unlink_account(*, user: AbstractBaseUser, municipality: Municipality,
+                   actor: Any | None) -> None:
+    """Unlink a municipal account from ``municipality`` (``unlink_municipal_account``), logged."""
+    unlink_municipal_account(user=user, municipality=municipality)
+    log_security_event(event=SecurityEvent.MUNICIPALITY_UNLINKED, user=user,
+                       actor_id=getattr(actor, "pk", None), municipality=municipality.code)

@@ -10,8 +10,7 @@ from django.urls import path
 from reports.views import auth
 
 urlpatterns = [
-    path("login/", django_auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
+    path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("tweestaps/", auth.second_factor, name="second_factor"),
     path("tweestaps/instellen/", auth.second_factor_enrol, name="second_factor_enrol"),
@@ -23,6 +22,7 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("wachtwoord/hersteld/", django_auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
+    path("welkom/<uidb64>/<token>/", auth.InvitationView.as_view(), name="invitation"),
     path("wachtwoord/wijzigen/", auth.PasswordChangeView.as_view(), name="password_change"),
     path("wachtwoord/gewijzigd/", django_auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),

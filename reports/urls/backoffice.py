@@ -3,7 +3,15 @@
 from django.urls import path, register_converter
 
 from reports.urls.auth import urlpatterns as auth_urlpatterns
-from reports.views import audit, case_detail, cases, privacy, registration, statistics
+from reports.views import (
+    audit,
+    case_detail,
+    cases,
+    municipal_accounts,
+    privacy,
+    registration,
+    statistics,
+)
 
 
 class CbsCodeConverter:
@@ -76,4 +84,14 @@ urlpatterns = [
     path("export.xlsx", cases.export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("dashboard/", cases.dashboard, name="dashboard"),
     path("audit/", audit.access_log, name="access_log"),
+    path("gemeenteaccounts/", municipal_accounts.municipal_account_list,
+         name="municipal_accounts"),
+    path("gemeenteaccounts/<int:user_id>/koppelen/", municipal_accounts.link,
+         name="municipal_account_link"),
+    path("gemeenteaccounts/<int:user_id>/ontkoppelen/<cbs:code>/", municipal_accounts.unlink,
+         name="municipal_account_unlink"),
+    path("gemeenteaccounts/<int:user_id>/uitnodigen/", municipal_accounts.invite,
+         name="municipal_account_invite"),
+    path("gemeenteaccounts/<int:user_id>/deactiveren/", municipal_accounts.deactivate,
+         name="municipal_account_deactivate"),
 ]

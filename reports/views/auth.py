@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import django_otp
 from django import forms
-from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,6 +26,7 @@ from reports.security import (
     check_second_factor,
     confirm_enrolment,
     has_second_factor,
+    invitation_tokens,
     log_security_event,
     new_recovery_codes,
     pending_totp_device,
@@ -34,6 +35,7 @@ from reports.security import (
     totp_device,
     totp_secret,
 )
+from reports.selectors.accounts import home_url
 
 
 class SecondFactorForm(forms.Form):
@@ -44,12 +46,23 @@ class SecondFactorForm(forms.Form):
 
 
 def _next_url(request: HttpRequest) -> str:
-    """The ``next`` parameter when it stays on this site, else the back-office start page."""
+    """The ``next`` parameter when it stays on this site, else the user's start page (the
+    municipal portal for a municipal account, the back office otherwise)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
         return target
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return home_url(user=request.user)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login (django-axes counts failures); without ``next`` a municipal account goes
+    on to the municipal portal, staff to the back office (after the second factor)."""
+
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return home_url(user=self.request.user)
 
 
 def _same_query(request: HttpRequest, view_name: str) -> HttpResponseRedirect:
@@ -103,6 +116,13 @@ def _wrong_code(request: HttpRequest, outcome: SecondFactorOutcome, template: st
         log_security_event(event=SecurityEvent.SECOND_FACTOR_FAILED, request=request)
         context["form"].add_error("token", _("This code is not valid."))
         return render(request, template, context)
+    if outcome == SecondFactorOutcome.REUSED:
+        log_security_event(event=SecurityEvent.SECOND_FACTOR_FAILED, request=request,
+                           reason="reused")
+        context["form"].add_error("token", _(
+            "This code was already used. Wait until your app shows the next code (a new one "
+            "every 30 seconds) and enter that one."))
+        return render(request, template, context)
     if outcome == SecondFactorOutcome.LOCKED_OUT:
         log_security_event(event=SecurityEvent.SECOND_FACTOR_FAILED, request=request)
         log_security_event(event=SecurityEvent.SECOND_FACTOR_LOCKED_OUT, request=request)
@@ -141,7 +161,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
         codes = new_recovery_codes(user=request.user)
         log_security_event(event=SecurityEvent.RECOVERY_CODES_REGENERATED, request=request)
         return render(request, "auth/recovery_codes.html", {
-            "codes": codes, "next": resolve_url(settings.LOGIN_REDIRECT_URL)})
+            "codes": codes, "next": home_url(user=request.user)})
     return render(request, "auth/account.html", {
         "remaining": remaining_recovery_codes(user=request.user)})
 
@@ -189,4 +209,24 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: forms.Form) -> HttpResponse:
         response = super().form_valid(form)
         log_security_event(event=SecurityEvent.PASSWORD_CHANGED, request=self.request)
+        return response
+
+
+class InvitationView(auth_views.PasswordResetConfirmView):
+    """The first-login link of a new account (``reports.services.accounts.invitation_link``):
+    choose a password, then log in and set up the authenticator. Works once, for
+    ``STAFF_INVITATION_DAYS`` days, not for a deactivated account. Does not log in."""
+
+    token_generator = invitation_tokens
+    template_name = "registration/invitation.html"
+    post_reset_login = False
+    success_url = reverse_lazy("backoffice:login")
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_valid(form)
+        log_security_event(event=SecurityEvent.INVITATION_ACCEPTED, user=self.user,
+                           request=self.request)
+        messages.success(self.request, _(
+            "Your password is set. Log in now; then you set up two-step verification with an "
+            "authenticator app on your phone."))
         return response

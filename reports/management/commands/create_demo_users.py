@@ -1,6 +1,8 @@
 """``manage.py create_demo_users``: a demo coordinator and caseworker, credentials printed."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from reports.services.accounts import create_demo_users
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         credentials = create_demo_users()
-        self.stdout.write("Demo accounts for http://127.0.0.1:8000/backoffice/ :")
+        self.stdout.write(f"Demo accounts for {settings.SITE_URL}{reverse('backoffice:login')} :")
         for username, found in credentials.items():
             self.stdout.write(f"  {username:<12} password: {found.password}")
             self.stdout.write(f"  {'':<12} authenticator key: {found.totp_secret}")

@@ -38,7 +38,7 @@ AUTH_FLOW = {
     "backoffice:second_factor_enrol", "backoffice:recovery_codes", "backoffice:password_reset",
     "backoffice:password_reset_done", "backoffice:password_reset_confirm",
     "backoffice:password_reset_complete", "backoffice:password_change",
-    "backoffice:password_change_done",
+    "backoffice:password_change_done", "backoffice:invitation",
 }
 LOGIN = 302
 #: Case pages: nobody but those who may see the case learns it exists.
@@ -96,6 +96,15 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "backoffice:run_status": ("get", "run", COORDINATOR_PAGE),
     "backoffice:report_file": ("get", "report", COORDINATOR_PAGE),
     "backoffice:report_exact_file": ("get", "report", COORDINATOR_PAGE),
+    "backoffice:municipal_accounts": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:municipal_account_link": ("post", "account",
+                                          {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:municipal_account_unlink": ("post", "account_code",
+                                            {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:municipal_account_invite": ("post", "account",
+                                            {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:municipal_account_deactivate": ("post", "account",
+                                                {**COORDINATOR_PAGE, "coordinator": 302}),
     "municipal:reports": ("get", "none", MUNICIPAL_LIST),
     "municipal:report_file": ("get", "report", MUNICIPAL_FILE),
 }
@@ -148,6 +157,12 @@ def world(office, coordinator, login_as, settings, tmp_path):
     execute_statistics_run(run_id=run.pk)
     release_annual_reports(office=office, year=2020, actor=coordinator, run=run)
     report = AnnualReport.objects.get(year=2020, scope="GM0106")
+    from reports.models import Municipality
+    from reports.services.accounts import create_municipal_account
+
+    account = create_municipal_account(
+        username="assen", email="assen@example.invalid",
+        municipalities=[Municipality.objects.get(code="GM0106")], actor=coordinator)
     kwargs = {
         "none": {},
         "case": {"public_id": case.public_id},
@@ -156,6 +171,8 @@ def world(office, coordinator, login_as, settings, tmp_path):
         "year_code": {"year": 2020, "code": "GM0106", "fmt": "json"},
         "run": {"public_id": run.public_id},
         "report": {"public_id": report.public_id, "fmt": "csv"},
+        "account": {"user_id": account.pk},
+        "account_code": {"user_id": account.pk, "code": "GM0106"},
     }
     from django.test import Client
 

@@ -218,7 +218,13 @@ def test_a_totp_code_works_once(client, staff):
     password_login(other, "staff1")
     response = other.post(SECOND_FACTOR_URL, {"token": code})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"token": [translated("This code is not valid.")]}
+    # Issue 12: the right but spent code says so, and is not counted as a wrong code.
+    assert response.context["form"].errors == {"token": [translated(
+        "This code was already used. Wait until your app shows the next code (a new one "
+        "every 30 seconds) and enter that one.")]}
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    assert not other.session.get("otp_device_id")
 
 
 def test_recovery_code_works_once(client, staff, caplog):
