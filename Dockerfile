@@ -15,7 +15,7 @@ RUN pip install --no-cache-dir . \
     FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc= \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 1000 meldpunt \
- && mkdir -p /app/var/private /app/var/media \
+ && mkdir -p /app/var/private /app/var/media /app/var/beat \
  && chown -R meldpunt /app/var
 USER meldpunt
 EXPOSE 8000

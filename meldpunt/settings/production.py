@@ -39,6 +39,9 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL to postgres://…")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode: no server-side cursors (docs/operations.md, Scaling).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS",
+                                                                default=False)
 # The worker's liveness file for the compose health check (python -m meldpunt.probe worker).
 WORKER_HEARTBEAT_FILE = env("WORKER_HEARTBEAT_FILE", default="/tmp/meldpunt-worker-heartbeat")  # noqa: S108
 
