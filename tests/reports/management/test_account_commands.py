@@ -52,7 +52,7 @@ def test_create_staff_user_prints_a_first_login_link_not_a_password(reference_da
 
     again = run("create_staff_user", "A.Bakker", "--reinvite")
     assert invitation_tokens.check_token(user, _link_token(again))
-    with pytest.raises(CommandError, match="This user name is already taken."):
+    with pytest.raises(CommandError, match="Deze gebruikersnaam bestaat al."):
         run("create_staff_user", "a.bakker", "--role", "caseworker")
     with pytest.raises(CommandError, match="Give the role"):
         run("create_staff_user", "c.de.vries")
