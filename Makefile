@@ -10,7 +10,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/meldpunt
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint install setup-demo docs-example
+.PHONY: run test lint install setup-demo docs-example prod-smoke
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required."; exit 1; }
@@ -40,3 +40,9 @@ test: install lint
 	scripts/ensure-axe
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest
+
+# The production process set (docker-compose.yml's commands, production settings) as plain
+# processes, driven over HTTP through a working year; see scripts/prod_smoke.py. Uses its own
+# PostgreSQL database and PROD_SMOKE_BROKER_URL (default redis://127.0.0.1:6379/14).
+prod-smoke: install
+	$(PY) scripts/prod_smoke.py
