@@ -106,16 +106,29 @@ class RequestContextMiddleware:
         return None
 
 
+#: The log context of whatever ran a task (a web request, for a task run in-process), restored
+#: when the task ends.
+_outer: contextvars.ContextVar[tuple[tuple[str | None, int | None, str | None], ...]] = (
+    contextvars.ContextVar("outer_log_context", default=()))
+
+
 def task_started(task_id: str | None = None, **_: Any) -> None:
     """``task_prerun``: the task id is the request id of everything the task logs."""
+    _outer.set((*_outer.get(), (request_id.get(), user_id.get(), case_id.get())))
     request_id.set(task_id)
     user_id.set(None)
     case_id.set(None)
 
 
 def task_finished(**_: Any) -> None:
-    """``task_postrun``: clear the context."""
-    request_id.set(None)
+    """``task_postrun``: back to the context the task was started in (empty in a worker; the
+    request's own for a task run in-process, as in the demo and the tests)."""
+    stack = _outer.get()
+    outer = stack[-1] if stack else (None, None, None)
+    _outer.set(stack[:-1])
+    request_id.set(outer[0])
+    user_id.set(outer[1])
+    case_id.set(outer[2])
 
 
 def logging_config(*, log_format: str, level: str) -> dict[str, Any]:

@@ -155,3 +155,21 @@ def test_the_request_id_is_echoed_and_a_safe_incoming_one_kept(office):
 def test_unknown_log_format_is_refused():
     with pytest.raises(ValueError, match="LOG_FORMAT must be json or plain."):
         logging_config(log_format="xml", level="INFO")
+
+
+def test_a_task_run_in_process_gets_its_own_id_and_gives_the_request_its_context_back():
+    from meldpunt.logs import case_id, request_id, task_finished, task_started, user_id
+
+    tokens = [request_id.set("request-1"), user_id.set(7), case_id.set("case-1")]
+    try:
+        task_started(task_id="task-1")
+        assert (request_id.get(), user_id.get(), case_id.get()) == ("task-1", None, None)
+        task_started(task_id="task-2")
+        assert request_id.get() == "task-2"
+        task_finished()
+        assert request_id.get() == "task-1"
+        task_finished()
+        assert (request_id.get(), user_id.get(), case_id.get()) == ("request-1", 7, "case-1")
+    finally:
+        for var, token in zip((request_id, user_id, case_id), tokens, strict=True):
+            var.reset(token)
