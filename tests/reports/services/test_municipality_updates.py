@@ -10,7 +10,6 @@ import csv
 import datetime
 from io import StringIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -29,6 +28,7 @@ from reports.services.municipality_updates import (
     read_municipality_list,
 )
 from reports.services.reference import REFERENCE_DIR, load_reference_data
+from reports.timezones import AMSTERDAM
 from reports.vocabulary import Ground, Handling
 from tests.factories import ComplaintFactory
 
@@ -37,7 +37,6 @@ pytestmark = pytest.mark.django_db
 ASSEN, TYNAARLO, EMMEN, NEW = "GM0106", "GM1730", "GM0114", "GM1999"
 NEW_NAME = "Voorbeeldgemeente"
 VALID_FROM = datetime.date(2026, 1, 1)
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def fixture_list() -> list[ListedMunicipality]:
