@@ -10,16 +10,28 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/meldpunt
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint install setup-demo docs-example prod-smoke
+.PHONY: run test lint install lock setup-demo docs-example prod-smoke
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly what requirements/dev.lock pins, each file checked against its hash; the
+# project itself goes in editable without resolving anything. `make lock` rewrites the locks.
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# Re-resolve pyproject.toml's ranges into the two lock files (with every file's hash) for
+# Python 3.11 on Linux x86_64: requirements/main.lock (runtime, the Docker image) and
+# requirements/dev.lock (runtime + dev, make install and CI). main.lock is constrained by dev.lock,
+# so both pin the same versions. UPGRADE=1 moves every pin to the newest release in range.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 $(if $(UPGRADE),--upgrade)
+lock: install
+	$(UV_COMPILE) pyproject.toml --extra dev -o requirements/dev.lock
+	$(UV_COMPILE) pyproject.toml -c requirements/dev.lock -o requirements/main.lock
 
 setup-demo: install
 	$(PY) manage.py migrate --noinput
