@@ -45,6 +45,7 @@ run: setup-demo
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run
 
 test: install lint

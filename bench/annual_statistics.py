@@ -69,13 +69,13 @@ from reports.models import (  # noqa: E402
     Office,
     StatisticsRun,
 )
-from reports.selectors.reference import current_office, merger_map  # noqa: E402
+from reports.selectors.reference import merger_map  # noqa: E402
 from reports.selectors.statistics import (  # noqa: E402
     Form,
     count_annual_forms,
     counted_complaints,
 )
-from reports.services.reference import load_reference_data  # noqa: E402
+from reports.services.reference import current_office, load_reference_data  # noqa: E402
 from reports.services.statistics import execute_statistics_run  # noqa: E402
 from reports.timezones import AMSTERDAM  # noqa: E402
 from reports.vocabulary import (  # noqa: E402

@@ -527,7 +527,7 @@ class IntakeRequestLimitMiddleware:
         return None
 
     def _answer(self, request: HttpRequest, *, status: int) -> HttpResponse:
-        from reports.views.public import render_intake
+        from reports.intake_page import render_intake  # imports forms, which import this module
 
         if status == 413:
             message = _("What you sent was too large (at most %(count)d files of %(max)d MB "

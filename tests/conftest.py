@@ -17,7 +17,7 @@ def reference_data(db):
 
 @pytest.fixture
 def office(reference_data):
-    from reports.selectors.reference import current_office
+    from reports.services.reference import current_office
 
     return current_office()
 

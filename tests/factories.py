@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from reports.roles import CASEWORKER, COORDINATOR
-from reports.selectors.reference import current_office
 from reports.services.complaints import register_complaint
+from reports.services.reference import current_office
 from reports.vocabulary import Channel, ContactType, Status
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -1,1 +1,2 @@
-"""Reads. Selectors return querysets or plain data and never write (except ``current_office``)."""
+"""Reads. Selectors return querysets or plain data and never write (import-linter and
+``tests/reports/selectors/test_read_only.py`` check it)."""

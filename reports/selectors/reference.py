@@ -12,20 +12,6 @@ from reports.models import Complaint, Municipality, MunicipalityMerger, Office
 from reports.timezones import AMSTERDAM
 
 
-def current_office() -> Office:
-    """The office of this deployment, as configured in ``MELDPUNT_OFFICE``.
-
-    Creates it from the settings on first use (the only write a selector makes), so that a
-    database that has had ``migrate`` but not ``load_reference_data`` still works.
-    """
-    office = Office.objects.filter(code=settings.MELDPUNT_OFFICE["code"]).first()
-    if office is None:
-        from reports.services.reference import sync_office
-
-        office = sync_office()
-    return office
-
-
 def served_municipalities(*, office: Office) -> QuerySet[Municipality]:
     """The municipalities the office serves, ordered by name."""
     return office.municipalities.order_by("name")

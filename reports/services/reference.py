@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps as global_apps
 from django.conf import settings
 from django.db import transaction
 
 from reports.roles import ROLE_PERMISSIONS
+
+if TYPE_CHECKING:
+    from reports.models import Office
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "reference"
 #: The CBS list shipped with the product and the date it is valid from.
@@ -94,7 +97,26 @@ def load_municipalities(*, apps: Any = global_apps) -> int:
 
 
 @transaction.atomic
-def sync_office() -> Any:
+def current_office() -> Office:
+    """The office of this deployment, as configured in ``MELDPUNT_OFFICE``.
+
+    Reads it, and creates it from the settings on first use (``sync_office``), so that a
+    database that has had ``migrate`` but not ``load_reference_data`` still works.
+
+    Raises:
+        django.core.exceptions.ImproperlyConfigured: the office is new and a configured
+            municipality code is unknown.
+    """
+    from reports.models import Office
+
+    office = Office.objects.filter(code=settings.MELDPUNT_OFFICE["code"]).first()
+    if office is None:
+        office = sync_office()
+    return office
+
+
+@transaction.atomic
+def sync_office() -> Office:
     """Create or update the office from the ``MELDPUNT_OFFICE`` setting.
 
     Returns:

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reports.forms_accounts import DeactivateForm, MunicipalAccountForm, MunicipalityChoiceForm
 from reports.models import Municipality
 from reports.selectors.accounts import municipal_account_by_id, municipal_accounts
-from reports.selectors.reference import current_office, existing_municipalities
+from reports.selectors.reference import existing_municipalities
 from reports.services import accounts as account_services
+from reports.services.reference import current_office
 
 PERMISSION = "reports.manage_municipal_accounts"
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
-import uuid
 
-from crispy_forms.layout import Hidden
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,22 +16,15 @@ from django.views.decorators.http import require_http_methods
 
 from reports import crypto, throttling
 from reports.forms import IntakeForm
+from reports.intake_page import render_intake, submission_token
 from reports.selectors.intake import submission_token_used
-from reports.selectors.reference import current_office
 from reports.services.complaints import OnlineSubmission, submit_online_complaint
+from reports.services.reference import current_office
 from reports.throttling import client_ip
 
 SESSION_KEY = "intake_receipt"
 #: How long the confirmation page keeps showing the case number (a shared computer forgets it).
 CONFIRMATION_SECONDS = 30 * 60
-
-
-def _submission_token(request: HttpRequest) -> uuid.UUID:
-    """The form's one-time token: the posted one when valid, otherwise a new one."""
-    try:
-        return uuid.UUID(request.POST.get("submission_token", ""))
-    except ValueError:
-        return uuid.uuid4()
 
 
 def remember_receipt(request: HttpRequest, submission: OnlineSubmission) -> None:
@@ -56,20 +47,6 @@ def intake_limit() -> throttling.Limit:
                             window=datetime.timedelta(hours=1))
 
 
-def render_intake(request: HttpRequest, *, form: IntakeForm | None, status: int,
-                  message: str = "") -> HttpResponse:
-    """The report form page with ``status``: ``form`` as the reporter filled it (a new empty
-    form when ``None``, and then a new token without reading the request body) and, if given,
-    ``message`` above it (rate limit, oversized request)."""
-    if form is None:
-        form, token = IntakeForm(), uuid.uuid4()
-    else:
-        token = _submission_token(request)
-    form.helper.add_input(Hidden("submission_token", str(token)))
-    return render(request, "reports/intake.html", {"form": form, "intake_message": message},
-                  status=status)
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     """Show the report form; on a valid POST store the complaint (with its files) and go to the
@@ -83,7 +60,7 @@ def report(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render_intake(request, form=IntakeForm(), status=200)
     form = IntakeForm(request.POST, request.FILES)
-    token = _submission_token(request)
+    token = submission_token(request)
     if (not submission_token_used(token=token)
             and not throttling.check_and_count(limit=intake_limit(), key=client_ip(request))):
         response = render_intake(request, form=form, status=429, message=_(
@@ -101,6 +78,7 @@ def report(request: HttpRequest) -> HttpResponse:
         remember_receipt(request, submission)
         return redirect("intake:thanks")
     return render_intake(request, form=form, status=400)
+
 
 @never_cache
 def thanks(request: HttpRequest) -> HttpResponse:

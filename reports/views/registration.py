@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods
 
 from reports.forms import StaffRegistrationForm
 from reports.selectors import permissions
-from reports.selectors.reference import current_office
 from reports.services.complaints import register_staff_complaint
+from reports.services.reference import current_office
 
 
 @login_required

@@ -32,8 +32,8 @@ from reports.rendering.tables import (
     row_label,
 )
 from reports.selectors import reports as report_selectors
-from reports.selectors.reference import current_office
 from reports.selectors.statistics import latest_runs, snapshot_years, snapshots_for_year
+from reports.services.reference import current_office
 from reports.services.reports import release_annual_reports
 from reports.services.statistics import form_csv, form_document, request_annual_statistics
 

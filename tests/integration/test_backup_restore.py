@@ -16,15 +16,15 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from reports.selectors.reference import current_office
 from reports.selectors.statistics import count_annual_forms
 from reports.services.demo import seed_demo_year
+from reports.services.reference import current_office
 from tests.integration.conftest import REPO_ROOT, database_url, service_env
 
 pytestmark = pytest.mark.integration
 
 COUNT_FORMS = (
-    "import json; from reports.selectors.reference import current_office; "
+    "import json; from reports.services.reference import current_office; "
     "from reports.selectors.statistics import count_annual_forms; "
     "print(json.dumps(count_annual_forms(office=current_office(), year=2020), sort_keys=True))"
 )

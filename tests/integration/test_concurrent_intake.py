@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from reports.models import Complaint, OutboundEmail
-from reports.selectors.reference import current_office
+from reports.services.reference import current_office
 
 pytestmark = pytest.mark.integration
 

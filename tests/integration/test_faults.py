@@ -30,7 +30,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from reports.models import AnnualSnapshot, Complaint, OutboundEmail, StatisticsRun
-from reports.selectors.reference import current_office
 from reports.selectors.statistics import count_annual_forms
 from reports.services.demo import seed_demo_year
 from reports.services.notifications import NEW_REPORT
@@ -41,6 +40,7 @@ from reports.services.outbox import (
     recipient_key,
     relay_outbox,
 )
+from reports.services.reference import current_office
 from reports.services.statistics import execute_statistics_run, request_annual_statistics
 from tests.integration.conftest import (
     database_url,

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.models import StatisticsRun
-from reports.selectors.reference import current_office
+from reports.services.reference import current_office
 from reports.services.reports import write_protected_files
 from reports.services.statistics import request_annual_statistics, write_annual_files
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from reports.selectors.reference import current_office
 from reports.services.importing import ImportFailed, import_complaints
+from reports.services.reference import current_office
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from reports.selectors.reference import current_office
 from reports.services.demo import seed_demo_year
+from reports.services.reference import current_office
 
 
 class Command(BaseCommand):

@@ -12,8 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from reports.models import AnnualSnapshot, StatisticsRun
-from reports.selectors.reference import current_office
-from reports.services.reference import load_reference_data
+from reports.services.reference import current_office, load_reference_data
 from reports.vocabulary import Ground, Handling, Nature, SocietalDomain
 from tests.factories import CaseworkerFactory, ComplaintFactory, CoordinatorFactory
 from tests.reports.rendering.year import expected_assen_protected, hand_made_year

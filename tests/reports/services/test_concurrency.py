@@ -24,14 +24,13 @@ from reports.models import (
     ComplaintHistory,
     ComplaintUserObjectPermission,
 )
-from reports.selectors.reference import current_office
 from reports.services.complaints import (
     StaleCaseError,
     assign_complaint,
     change_status,
     register_complaint,
 )
-from reports.services.reference import load_reference_data
+from reports.services.reference import current_office, load_reference_data
 from reports.vocabulary import Channel, Status
 from tests.factories import CaseworkerFactory, CoordinatorFactory
 
