@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
@@ -79,6 +82,30 @@ def empty_form() -> Form:
     return form
 
 
+@contextmanager
+def one_database_state() -> Iterator[None]:
+    """Run the enclosed reads in one read-only transaction that sees one database state.
+
+    PostgreSQL: ``REPEATABLE READ, READ ONLY`` (the first statement of the transaction, so every
+    query inside sees the snapshot taken at its first read, and nothing inside can write).
+    SQLite: one transaction (``BEGIN``); its first read fixes what the transaction sees until
+    it ends, in rollback-journal and in WAL mode (with ``transaction_mode`` ``IMMEDIATE``, the
+    demo's setting, writers wait meanwhile).
+
+    Inside a transaction that is already open (a caller's ``atomic`` block, a test) no new
+    transaction can start: the reads then see what that transaction's isolation level gives.
+    The statistics job calls this outside any transaction (issue 10 §1).
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
     """Count the annual form of every municipality ``office`` serves, for registration ``year``.
 
@@ -96,7 +123,15 @@ def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
     Returns:
         ``{cbs_code: {table: {row: {column: int}}}}`` for every served municipality that has a
         form that year (``annual_form_municipalities``), zeros included.
+
+    All queries run in one database state (``one_database_state``): a case reclassified while
+    counting is counted before or after the change in every table, never mixed (issue 10 §1).
     """
+    with one_database_state():
+        return _count_annual_forms(office=office, year=year)
+
+
+def _count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
     mapping = merger_map(year=year)
     served = annual_form_municipalities(office=office, year=year, mapping=mapping)
     relevant = served | {former for former, successor in mapping.items() if successor in served}

@@ -65,8 +65,10 @@ def execute_statistics_run(*, run_id: int) -> StatisticsRun:
     """Count the forms for a run and store them, replacing that year's snapshots.
 
     Idempotent and safe to retry: a finished run is left alone; an interrupted one is redone
-    from scratch, and the replacement happens in one transaction under a lock on the office row,
-    so concurrent or repeated runs never leave duplicate or half-written snapshots.
+    from scratch. The whole year is counted from one database state (``count_annual_forms``,
+    a read-only transaction of its own, so this must be called outside a transaction for that
+    guarantee); the replacement then happens in one write transaction under a lock on the
+    office row, so concurrent or repeated runs never leave duplicate or half-written snapshots.
     """
     run = StatisticsRun.objects.get(pk=run_id)
     if run.state == StatisticsRun.State.SUCCEEDED:
@@ -74,12 +76,19 @@ def execute_statistics_run(*, run_id: int) -> StatisticsRun:
     StatisticsRun.objects.filter(pk=run.pk).update(state=StatisticsRun.State.RUNNING,
                                                    started_at=timezone.now())
     try:
+        # Counting reads one database state in its own read-only transaction (issue 10 §1);
+        # storing is a separate write transaction afterwards.
+        forms = count_annual_forms(office=run.office, year=run.year)
         with transaction.atomic():
-            # A no-key lock serialises runs without blocking new complaints that reference the
-            # office (PostgreSQL FOR NO KEY UPDATE; a plain lock elsewhere).
+            # A no-key lock serialises the replacement without blocking new complaints that
+            # reference the office (PostgreSQL FOR NO KEY UPDATE; a plain lock elsewhere).
             office = Office.objects.select_for_update(
                 no_key=connection.features.has_select_for_no_key_update).get(pk=run.office_id)
-            forms = count_annual_forms(office=office, year=run.year)
+            if (StatisticsRun.objects.filter(pk=run.pk).values_list("state", flat=True).get()
+                    == StatisticsRun.State.SUCCEEDED):
+                # Another worker executing the same run (a second beat) stored it meanwhile.
+                run.refresh_from_db()
+                return run
             AnnualSnapshot.objects.filter(office=office, year=run.year).delete()
             AnnualSnapshot.objects.bulk_create([
                 AnnualSnapshot(office=office, year=run.year, municipality_id=code, run=run,

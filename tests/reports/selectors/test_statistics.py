@@ -410,3 +410,31 @@ def test_counting_takes_a_constant_number_of_queries(office, django_assert_num_q
 
     assert {code: f["total"]["total"] for code, f in forms.items() if f != form()} == (
         expected_totals)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counting_reads_one_database_state(reference_data, office):
+    """Issue 10 §1: every counting query runs inside one transaction, which on PostgreSQL
+    starts with ``SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY``."""
+    from django.db import connection
+
+    ComplaintFactory(reporter_residence=ASSEN, incident_municipality=ASSEN, grounds=["race"])
+    seen: list[tuple[bool, str]] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((connection.in_atomic_block, sql))
+        return execute(sql, params, many, context)
+
+    assert not connection.in_atomic_block
+    with connection.execute_wrapper(record):
+        forms = count_annual_forms(office=office, year=2020)
+
+    assert forms[ASSEN]["total"]["total"]["total"] == 1
+    assert len(seen) >= 4
+    if connection.vendor == "postgresql":
+        assert seen[0][1] == "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+    else:  # SQLite: Django's BEGIN opens the transaction, every read follows inside it
+        assert seen[0][1].startswith("BEGIN")
+        seen = seen[1:]
+    assert all(inside for inside, _sql in seen), seen
+    assert not connection.in_atomic_block
