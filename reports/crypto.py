@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 __all__ = ["InvalidToken", "blind_index", "decrypt_bytes", "encrypt_bytes", "fernet",
-           "index_terms", "keyed_hash", "search_terms"]
+           "index_terms", "is_current_token", "keyed_hash", "search_terms"]
 
 
 @lru_cache(maxsize=8)
@@ -58,6 +58,26 @@ def decrypt_bytes(token: bytes) -> bytes:
         cryptography.fernet.InvalidToken: no configured key fits, or the token was altered.
     """
     return fernet().decrypt(token)
+
+
+def is_current_token(token: bytes) -> bool:
+    """Whether the Fernet ``token`` was made with the current (first) key; ``False`` for a token
+    of an older key or one no key opens.
+
+    Raises:
+        ImproperlyConfigured: no key is configured or a key is not a valid Fernet key.
+    """
+    fernet()
+    try:
+        _first_fernet(settings.FIELD_ENCRYPTION_KEYS[0]).decrypt(token)
+    except InvalidToken:
+        return False
+    return True
+
+
+@lru_cache(maxsize=8)
+def _first_fernet(key: str) -> Fernet:
+    return Fernet(key.encode("ascii"))
 
 
 def keyed_hash(*, purpose: str, value: str) -> str:

@@ -284,12 +284,6 @@ INTAKE_MAX_REQUEST_BYTES = env.int("INTAKE_MAX_REQUEST_BYTES",
 # client_ip); 0: REMOTE_ADDR is the client. Behind one reverse proxy set 1, else every reporter
 # shares the proxy's address and its limits.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-# Argon2id cost of receipt-code hashes (argon2-cffi; memory in KiB).
-RECEIPT_CODE_ARGON2 = {
-    "time_cost": env.int("RECEIPT_CODE_ARGON2_TIME_COST", default=3),
-    "memory_cost": env.int("RECEIPT_CODE_ARGON2_MEMORY_KIB", default=65536),
-    "parallelism": 1,
-}
 # The follow-up portal (/melden/opvolgen/): guessing protection for receipt codes (reports.
 # services.followup; docs/security.md). Per client IP and per code prefix (first group): so many
 # free failures per window, then each further failure blocks for a delay that doubles from

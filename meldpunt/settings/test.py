@@ -17,8 +17,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Static files come from the app directories here (runserver / the test server), not WhiteNoise.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]  # noqa: F405
-# Receipt-code hashes: Argon2id with a small cost, so that tests stay fast (production: 64 MiB).
-RECEIPT_CODE_ARGON2 = {"time_cost": 1, "memory_cost": 8192, "parallelism": 1}
 # The intake's per-IP limit: high, because the tests post many reports from one address (the
 # limit itself is tested with an override).
 INTAKE_POSTS_PER_HOUR = env.int("INTAKE_POSTS_PER_HOUR", default=100_000)

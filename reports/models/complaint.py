@@ -118,10 +118,11 @@ class Complaint(models.Model):
     description_index = models.TextField(blank=True, editable=False)
 
     #: The receipt code (reports.services.receipts): its first group in clear, to find the case,
-    #: and an Argon2 hash of the whole code. Both blank: no code, or it no longer works.
+    #: and a keyed hash of the whole code (``k1$`` + Fernet token; older rows: Argon2id). Both
+    #: blank: no code, or it no longer works.
     receipt_code_prefix = models.CharField(max_length=4, blank=True, db_index=True,
                                            editable=False)
-    receipt_code_hash = models.CharField(max_length=128, blank=True, editable=False)
+    receipt_code_hash = models.CharField(max_length=200, blank=True, editable=False)
     #: When the personal data was removed (retention or an art. 17 request), and why.
     personal_data_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
     personal_data_removal = models.CharField(max_length=20, blank=True, editable=False,

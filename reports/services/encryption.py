@@ -29,6 +29,12 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (Attachment, ("original_name",)),
     (OutboundEmail, ("recipient",)),
 )
+#: Columns holding a Fernet token after a fixed marker, next to values of another kind that
+#: rotation leaves alone: (model, field name, marker). Receipt-code hashes: ``k1$`` + token;
+#: legacy Argon2id hashes are not encrypted (reports.services.receipts).
+MARKED_ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], str, str], ...] = (
+    (Complaint, "receipt_code_hash", "k1$"),
+)
 #: Rows read and written per transaction.
 BATCH_SIZE = 500
 
@@ -63,10 +69,11 @@ def _is_current(current: Fernet, token: bytes) -> bool:
 
 @transaction.atomic
 def _rotate_column_batch(*, table: str, column: str, after: int, batch_size: int,
-                         result: RotationResult) -> int | None:
+                         result: RotationResult, marker: str = "") -> int | None:
     """Re-encrypt one batch of ``table.column`` (rows with id > ``after``); the last id seen, or
     ``None`` when there were no rows. Each row is written only if it still holds the value read
-    (a concurrent change wins)."""
+    (a concurrent change wins). With a ``marker``, only values starting with it are tokens (after
+    the marker); the others are left alone."""
     quote = connection.ops.quote_name
     current = _current_key()
     multi = crypto.fernet()
@@ -77,11 +84,13 @@ def _rotate_column_batch(*, table: str, column: str, after: int, batch_size: int
             [after, batch_size])
         rows = cursor.fetchall()
         for pk, value in rows:
-            token = value.encode("ascii")
+            if not value.startswith(marker):
+                continue
+            token = value[len(marker):].encode("ascii")
             if _is_current(current, token):
                 result.values_current += 1
                 continue
-            rotated = multi.rotate(token).decode("ascii")
+            rotated = marker + multi.rotate(token).decode("ascii")
             cursor.execute(
                 f"UPDATE {quote(table)} SET {quote(column)} = %s "  # noqa: S608
                 f"WHERE id = %s AND {quote(column)} = %s", [rotated, pk, value])
@@ -135,7 +144,8 @@ def rotate_encryption_keys(*, batch_size: int = BATCH_SIZE) -> RotationResult:
     ``batch_size`` rows with one transaction per batch:
 
     1. every column in ``ENCRYPTED_COLUMNS``: ``MultiFernet.rotate`` on the raw stored token,
-       written back with SQL (so the value is not encrypted a second time);
+       written back with SQL (so the value is not encrypted a second time); likewise the tokens
+       in ``MARKED_ENCRYPTED_COLUMNS`` (receipt-code hashes);
     2. every attachment file: ``EncryptedPrivateStorage.rewrite``;
     3. ``Complaint.description_index``: recomputed with ``reports.crypto.index_terms`` (its key
        is derived from the first key).
@@ -155,6 +165,12 @@ def rotate_encryption_keys(*, batch_size: int = BATCH_SIZE) -> RotationResult:
             while after is not None:
                 after = _rotate_column_batch(table=table, column=column, after=after,
                                              batch_size=batch_size, result=result)
+    for model, name, marker in MARKED_ENCRYPTED_COLUMNS:
+        table, column = model._meta.db_table, model._meta.get_field(name).column
+        after = 0
+        while after is not None:
+            after = _rotate_column_batch(table=table, column=column, after=after,
+                                         batch_size=batch_size, result=result, marker=marker)
     _rotate_files(batch_size=batch_size, result=result)
     after = 0
     while after is not None:

@@ -13,6 +13,7 @@ from django.db import connection
 from reports import crypto
 from reports.models import Attachment, Complaint, Message, Note, OutboundEmail
 from reports.selectors.cases import search_cases
+from reports.services import receipts
 from reports.services.encryption import ENCRYPTED_COLUMNS
 from reports.storage import encrypted_storage
 from reports.vocabulary import Status
@@ -57,7 +58,7 @@ def key_a(settings, tmp_path):
 
 
 def test_rotation_re_encrypts_everything_with_the_new_key(key_a, office, coordinator, settings):
-    complaint, _code = full_case(actor=coordinator, name="Jansen", received_at=at(2024, 3, 2),
+    complaint, code = full_case(actor=coordinator, name="Jansen", received_at=at(2024, 3, 2),
                                  closed_at=None, status=Status.NEW)
     attachment = Attachment.objects.get(complaint=complaint)
     before = raw_values()
@@ -71,7 +72,8 @@ def test_rotation_re_encrypts_everything_with_the_new_key(key_a, office, coordin
 
     settings.FIELD_ENCRYPTION_KEYS = [key_b, key_a]
     output = command("rotate_encryption_keys", "--batch-size", "3")
-    assert output == ("Re-encrypted 10 value(s) (0 already current) and 1 file(s) "
+    # 10 values and the receipt code's keyed hash
+    assert output == ("Re-encrypted 11 value(s) (0 already current) and 1 file(s) "
                       "(0 already current, 0 missing); rebuilt 1 search index(es).\n")
 
     settings.FIELD_ENCRYPTION_KEYS = [key_b]
@@ -98,11 +100,12 @@ def test_rotation_re_encrypts_everything_with_the_new_key(key_a, office, coordin
         assert handle.read() == PDF
     with open(encrypted_storage.path(attachment.file.name), "rb") as handle:
         assert handle.read() != file_before
+    assert receipts.find_by_receipt_code(code=code) == fresh
     assert list(search_cases(queryset=Complaint.objects.all(), text="bakkerij")) == [fresh]
     assert crypto.index_terms(fresh.description) == fresh.description_index
 
     again = command("rotate_encryption_keys")
-    assert again == ("Re-encrypted 0 value(s) (10 already current) and 0 file(s) "
+    assert again == ("Re-encrypted 0 value(s) (11 already current) and 0 file(s) "
                      "(1 already current, 0 missing); rebuilt 0 search index(es).\n")
 
 
