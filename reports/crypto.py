@@ -110,10 +110,12 @@ def search_terms(text: str) -> list[str]:
     characters or longer, in order of first appearance without repeats."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    stemmer = _stemmer()
     stems: dict[str, None] = {}
-    for word in _WORD.findall(folded):
+    # Each distinct word is stemmed once (stemming is most of the cost of indexing).
+    for word in dict.fromkeys(_WORD.findall(folded)):
         if len(word) >= 2:
-            stems[_stemmer().stemWord(word)] = None
+            stems[stemmer.stemWord(word)] = None
     return list(stems)
 
 

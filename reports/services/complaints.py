@@ -19,8 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -83,15 +82,20 @@ def registration_year(received_at: datetime.datetime) -> int:
 def next_case_number(*, office: Office, year: int) -> str:
     """Hand out the next case number for ``office`` and ``year``, such as ``MDD-2020-0042``.
 
-    The per-year counter row is locked (``SELECT ... FOR UPDATE``), so concurrent submissions get
-    distinct, gap-free numbers; if the surrounding transaction rolls back, so does the number.
+    The per-year counter row is created or incremented in one ``INSERT ... ON CONFLICT DO UPDATE``
+    that keeps it locked until the transaction ends, so concurrent submissions get distinct,
+    gap-free numbers; if the surrounding transaction rolls back, so does the number.
     """
-    CaseNumberSequence.objects.get_or_create(office=office, year=year)
-    sequence = CaseNumberSequence.objects.select_for_update().get(office=office, year=year)
-    sequence.last_number = F("last_number") + 1
-    sequence.save(update_fields=["last_number"])
-    sequence.refresh_from_db(fields=["last_number"])
-    return f"{office.code}-{year}-{sequence.last_number:04d}"
+    table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement (PostgreSQL and SQLite): create the counter at 1 or add 1 to it; the
+        # row stays locked until the transaction ends.
+        cursor.execute(
+            f"INSERT INTO {table} (office_id, year, last_number) VALUES (%s, %s, 1) "  # noqa: S608
+            "ON CONFLICT (office_id, year) DO UPDATE SET last_number = "
+            f"{table}.last_number + 1 RETURNING last_number", [office.pk, year])
+        (last_number,) = cursor.fetchone()
+    return f"{office.code}-{year}-{last_number:04d}"
 
 
 @transaction.atomic
@@ -117,6 +121,9 @@ def register_complaint(
     nature: str = "",
     handling: Iterable[str] = (),
     actor: AbstractBaseUser | None = None,
+    submission_token: uuid.UUID | None = None,
+    reporter_language: str = "",
+    receipt: receipts.NewReceiptCode | None = None,
 ) -> Complaint:
     """Store a new complaint with a fresh case number and a ``created`` history row.
 
@@ -127,6 +134,9 @@ def register_complaint(
         anonymity: an ``Anonymity`` code (Besluit art. 5).
         grounds, handling: ``Ground`` and ``Handling`` codes (duplicates are ignored).
         actor: the staff member registering it, or ``None`` for the public form and imports.
+        submission_token, reporter_language, receipt: the public form's one-time token, the
+            reporter's language code and a new receipt code (``receipts.new_receipt_code``),
+            stored in the same INSERT.
 
     Returns:
         The saved ``Complaint``; ``first_response_due`` is set from ``received_at``.
@@ -149,13 +159,24 @@ def register_complaint(
         external_reference=external_reference, societal_domain=societal_domain, nature=nature,
         first_response_due=first_response_due(received_at),
         closed_at=received_at if status == Status.CLOSED else None,
+        submission_token=submission_token, reporter_language=reporter_language[:10],
     )
-    complaint.full_clean(exclude=["case_number"], validate_unique=False)
+    if receipt is not None:
+        complaint.receipt_code_prefix = receipt.prefix
+        complaint.receipt_code_hash = receipt.hash
+    # The office and municipalities are saved instances (the database's foreign keys hold);
+    # the external reference's unique constraint only concerns non-blank references.
+    exclude = ["case_number", "office", "incident_municipality", "reporter_residence"]
+    if not external_reference:
+        exclude.append("external_reference")
+    complaint.full_clean(exclude=exclude, validate_unique=False)
     grounds, handling = list(grounds), list(handling)
     _validate_codes(grounds, handling)
-    complaint.save()
-    _set_codes(complaint, ComplaintGround, grounds)
-    _set_codes(complaint, ComplaintHandling, handling)
+    complaint.save(force_insert=True)
+    ComplaintGround.objects.bulk_create(
+        [ComplaintGround(complaint=complaint, code=code) for code in dict.fromkeys(grounds)])
+    ComplaintHandling.objects.bulk_create(
+        [ComplaintHandling(complaint=complaint, code=code) for code in dict.fromkeys(handling)])
     ComplaintHistory.objects.create(complaint=complaint, actor=actor, action=History.CREATED,
                                     to_value=status)
     logger.debug("complaint registered id=%s channel=%s", complaint.pk, channel)
@@ -205,12 +226,12 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
         fields.setdefault("anonymity", Anonymity.ANONYMOUS)
     try:
         with transaction.atomic():
+            receipt = receipts.new_receipt_code()
             complaint = register_complaint(office=office, channel=Channel.ONLINE,
-                                           status=Status.NEW, **fields)
-            complaint.submission_token = submission_token
-            complaint.reporter_language = language[:10]
-            complaint.save(update_fields=["submission_token", "reporter_language"])
-            code = receipts.issue_receipt_code(complaint=complaint)
+                                           status=Status.NEW, submission_token=submission_token,
+                                           reporter_language=language, receipt=receipt,
+                                           **fields)
+            code = receipt.code
             store_reporter_attachments(complaint=complaint, files=attachments)
             notify_office_of_new_report(complaint=complaint)
             notify_reporter_of_receipt(complaint=complaint)

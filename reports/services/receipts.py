@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 import argon2
 from cryptography.fernet import InvalidToken
@@ -108,18 +109,35 @@ def code_prefix(raw: str) -> str:
     return raw[:GROUP_LENGTH]
 
 
+@dataclass(frozen=True)
+class NewReceiptCode:
+    """A new code and what is stored of it. Attributes: ``code`` (formatted, shown once),
+    ``prefix`` (its first group) and ``hash`` (:func:`hash_code`)."""
+
+    code: str
+    prefix: str
+    hash: str
+
+
+def new_receipt_code() -> NewReceiptCode:
+    """A new random code with its stored prefix and hash, for a complaint about to be created
+    (``reports.services.complaints.register_complaint(receipt=...)``)."""
+    code = generate_code()
+    raw = normalise_code(code)
+    assert raw is not None
+    return NewReceiptCode(code=code, prefix=code_prefix(raw), hash=hash_code(raw))
+
+
 @transaction.atomic
 def issue_receipt_code(*, complaint: Complaint) -> str:
     """Give ``complaint`` a new receipt code and return it (formatted), replacing any earlier
     code. The caller shows it once; only the prefix and a keyed hash (:func:`hash_code`) are
     stored."""
-    code = generate_code()
-    raw = normalise_code(code)
-    assert raw is not None
+    new = new_receipt_code()
     Complaint.objects.filter(pk=complaint.pk).update(
-        receipt_code_prefix=code_prefix(raw), receipt_code_hash=hash_code(raw))
-    complaint.receipt_code_prefix = code_prefix(raw)
-    return code
+        receipt_code_prefix=new.prefix, receipt_code_hash=new.hash)
+    complaint.receipt_code_prefix = new.prefix
+    return new.code
 
 
 def find_by_receipt_code(*, code: str) -> Complaint | None:
