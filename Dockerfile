@@ -23,4 +23,4 @@ RUN pip install --no-cache-dir --no-deps . \
  && chown -R meldpunt /app/var
 USER meldpunt
 EXPOSE 8000
-CMD ["gunicorn", "meldpunt.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+CMD ["gunicorn", "meldpunt.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--timeout", "30"]

@@ -1,30 +1,49 @@
 """Exporting the case list as CSV or XLSX, and recording each export in the access log.
 
 The row building and the formula-injection neutralising are pure functions. Vocabulary fields
-(status, channel, contact type, grounds, societal domain, nature, handling) are written as their
-labels in the active language — in Dutch the legal labels of the registration form — and the
-header row is translated too. The description is never exported; reporter contact
-details only for users who may see them.
+(status, channel, contact type, grounds, societal domain, nature, handling, anonymity, outcome)
+are written as their labels in the active language — in Dutch the legal labels of the
+registration form — and the header row is translated too. Labels are looked up once per export
+(``ExportLabels``), not per row. The description is never exported; reporter contact details
+only for users who may see them.
+
+Both formats are produced as a stream of chunks in constant memory: the cases are read with
+``QuerySet.iterator(chunk_size=CHUNK_SIZE)`` (grounds and handling prefetched per chunk); CSV
+is encoded chunk by chunk; XLSX is written by openpyxl's write-only mode to a temporary file,
+which is then sent in chunks. CSV is what Dutch Excel opens by double-click: semicolon-separated,
+UTF-8 with a byte-order mark (docs/case-handling.md, "Export").
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
 from reports.models import AccessLog, Complaint
 from reports.selectors import permissions
 from reports.services.audit import log_access
 from reports.timezones import AMSTERDAM
-from reports.vocabulary import Ground, Handling
+from reports.vocabulary import (
+    Anonymity,
+    Channel,
+    ContactType,
+    Ground,
+    Handling,
+    Nature,
+    Outcome,
+    SocietalDomain,
+    Status,
+)
 
 #: A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -33,31 +52,74 @@ FORMATS: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 #: Rows fetched per database round trip while exporting.
-CHUNK_SIZE = 500
+CHUNK_SIZE = 2000
+#: CSV text buffered before it is sent as one chunk (characters).
+CSV_CHUNK_CHARS = 64 * 1024
+#: Bytes per chunk when sending the XLSX file.
+FILE_CHUNK_BYTES = 64 * 1024
+#: CSV field separator: Dutch Excel's list separator (a comma is the decimal sign in Dutch).
+CSV_DELIMITER = ";"
+#: Number formats of date cells in XLSX (shown as in Dutch: 30-06-2020 23:30).
+XLSX_DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
+XLSX_DATE_FORMAT = "dd-mm-yyyy"
 
-Cell = str | int
+Cell = str | int | datetime.date
 
 
 @dataclass(frozen=True)
 class ExportFile:
-    """An export ready to send: its bytes, MIME type, file name and number of case rows."""
+    """An export ready to send: its content as a stream of byte chunks (to be consumed once),
+    MIME type, file name and number of case rows."""
 
-    content: bytes
+    chunks: Iterator[bytes]
     content_type: str
     filename: str
     rows: int
 
 
+@dataclass(frozen=True)
+class ExportLabels:
+    """The labels of every vocabulary in the language active when it was built: code → label.
+    Build it once per export (``ExportLabels.build()``); rows then do dictionary lookups only."""
+
+    status: dict[str, str]
+    channel: dict[str, str]
+    contact_type: dict[str, str]
+    societal_domain: dict[str, str]
+    nature: dict[str, str]
+    anonymity: dict[str, str]
+    outcome: dict[str, str]
+    #: Grounds and handling in vocabulary order (the order labels are joined in).
+    grounds: list[tuple[str, str]] = field(default_factory=list)
+    handling: list[tuple[str, str]] = field(default_factory=list)
+    yes: str = "yes"
+    no: str = "no"
+
+    @classmethod
+    def build(cls) -> ExportLabels:
+        """The labels in the active language."""
+        def labels(vocabulary: type) -> dict[str, str]:
+            return {code: str(label) for code, label in vocabulary.choices}
+
+        return cls(status=labels(Status), channel=labels(Channel),
+                   contact_type=labels(ContactType), societal_domain=labels(SocietalDomain),
+                   nature=labels(Nature), anonymity=labels(Anonymity), outcome=labels(Outcome),
+                   grounds=list(labels(Ground).items()), handling=list(labels(Handling).items()),
+                   yes=_("yes"), no=_("no"))
+
+
 def neutralise(value: object) -> Cell:
     """A cell value that spreadsheet programs will not run as a formula.
 
-    ``None`` becomes ``""``; integers (not booleans) stay integers; anything else becomes text,
-    and text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-    apostrophe (``'=1+1``).
+    ``None`` becomes ``""``; integers (not booleans), dates and date-times stay as they are;
+    anything else becomes text, and text starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return gets a leading apostrophe (``'=1+1``).
     """
     if value is None:
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, datetime.date):
         return value
     text = str(value)
     if text.startswith(FORMULA_PREFIXES):
@@ -76,45 +138,53 @@ def header(*, include_contact: bool) -> list[str]:
         _("Incident municipality code"), _("Incident municipality"),
         _("Residence municipality code"), _("Residence municipality"), _("Grounds"),
         _("Societal domain"), _("Nature"), _("Handling"), _("Caseworker"), _("Team"),
-        _("Overdue"), _("External reference"), _("Anonymity"),
+        _("Overdue"), _("External reference"), _("Anonymity"), _("Outcome"), _("Closed on"),
     ]
     if include_contact:
         columns += [_("Reporter name"), _("Reporter e-mail address"), _("Reporter phone number")]
     return columns
 
 
-def _labels(related: Iterable[object], vocabulary: type) -> str:
+def _joined(related: Iterable[object], vocabulary: list[tuple[str, str]]) -> str:
     codes = {item.code for item in related}
-    return "; ".join(str(label) for code, label in vocabulary.choices if code in codes)
+    return "; ".join(label for code, label in vocabulary if code in codes)
 
 
-def case_row(*, complaint: Complaint, include_contact: bool) -> list[object]:
+def case_row(*, complaint: Complaint, include_contact: bool,
+             labels: ExportLabels | None = None) -> list[object]:
     """One case as a row of raw values, in the order of ``header``.
 
     ``complaint`` needs the ``is_overdue`` annotation (``reports.selectors.cases.with_overdue``);
-    its grounds and handling should be prefetched. ``received_at`` is written in Europe/Amsterdam
-    time, ISO 8601 with offset, to the second; vocabulary fields as labels in the active
-    language, grounds and handling joined by ``"; "`` in vocabulary order; overdue as the
-    translated "yes" or "no" (open and past the first-response deadline, as in the case list).
+    its grounds and handling should be prefetched (``reports.selectors.cases.for_export``).
+    ``received_at`` is a naive ``datetime`` in Europe/Amsterdam time, to the second; the closing
+    date a ``date`` in Europe/Amsterdam, or ``None`` while open; vocabulary fields are labels
+    from ``labels`` (built in the active language when not given; pass one per export), grounds
+    and handling joined by ``"; "`` in vocabulary order; overdue as the translated "yes" or "no"
+    (open and past the first-response deadline, as in the case list).
     """
+    labels = labels or ExportLabels.build()
     incident = complaint.incident_municipality
     residence = complaint.reporter_residence
+    closed = complaint.closed_at
     row: list[object] = [
         complaint.case_number,
-        complaint.received_at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
-        complaint.get_status_display(), complaint.get_channel_display(),
-        complaint.get_contact_type_display(),
+        complaint.received_at.astimezone(AMSTERDAM).replace(tzinfo=None, microsecond=0),
+        labels.status.get(complaint.status, complaint.status),
+        labels.channel.get(complaint.channel, complaint.channel),
+        labels.contact_type.get(complaint.contact_type, complaint.contact_type),
         incident.code if incident else "", incident.name if incident else "",
         residence.code if residence else "", residence.name if residence else "",
-        _labels(complaint.grounds.all(), Ground),
-        complaint.get_societal_domain_display() if complaint.societal_domain else "",
-        complaint.get_nature_display() if complaint.nature else "",
-        _labels(complaint.handling.all(), Handling),
+        _joined(complaint.grounds.all(), labels.grounds),
+        labels.societal_domain.get(complaint.societal_domain, complaint.societal_domain),
+        labels.nature.get(complaint.nature, complaint.nature),
+        _joined(complaint.handling.all(), labels.handling),
         complaint.assigned_to.get_username() if complaint.assigned_to else "",
         complaint.team.name if complaint.team else "",
-        _("yes") if complaint.is_overdue else _("no"),
+        labels.yes if complaint.is_overdue else labels.no,
         complaint.external_reference,
-        complaint.get_anonymity_display(),
+        labels.anonymity.get(complaint.anonymity, complaint.anonymity),
+        labels.outcome.get(complaint.outcome, complaint.outcome),
+        closed.astimezone(AMSTERDAM).date() if closed else None,
     ]
     if include_contact:
         row += [complaint.reporter_name, complaint.reporter_email, complaint.reporter_phone]
@@ -127,29 +197,71 @@ def neutralised_rows(rows: Iterable[Iterable[object]]) -> Iterable[list[Cell]]:
         yield [neutralise(value) for value in row]
 
 
-def write_csv(*, rows: Iterable[Iterable[object]]) -> bytes:
+def _csv_text(cell: Cell) -> str | int:
+    if isinstance(cell, datetime.datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(cell, datetime.date):
+        return cell.isoformat()
+    return cell
+
+
+def csv_chunks(*, rows: Iterable[Iterable[object]],
+               delimiter: str = CSV_DELIMITER) -> Iterator[bytes]:
     """``rows`` (the header first) as UTF-8 CSV with a byte-order mark (so that spreadsheet
-    programs detect the encoding), comma-separated, CRLF line ends, cells neutralised; integers
-    unquoted."""
+    programs detect the encoding), separated by ``delimiter``, CRLF line ends, cells
+    neutralised, integers unquoted, date-times as ``2020-06-30 23:30:00`` and dates as
+    ``2020-06-30`` (read as dates by Excel in any language); yielded in chunks of about
+    ``CSV_CHUNK_CHARS`` characters."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerows(neutralised_rows(rows))
-    return buffer.getvalue().encode("utf-8")
-
-
-def write_xlsx(*, rows: Iterable[Iterable[object]], title: str = "Cases") -> bytes:
-    """``rows`` (the header first) as an XLSX workbook with one sheet, written in openpyxl's
-    write-only mode; cells neutralised, integers as numeric cells, text as text cells. Control
-    characters that XLSX cannot hold are dropped; empty text leaves the cell empty."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
+    writer = csv.writer(buffer, delimiter=delimiter)
     for row in neutralised_rows(rows):
-        sheet.append([(ILLEGAL_CHARACTERS_RE.sub("", cell) or None)
-                      if isinstance(cell, str) else cell for cell in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        writer.writerow([_csv_text(cell) for cell in row])
+        if buffer.tell() >= CSV_CHUNK_CHARS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+def write_csv(*, rows: Iterable[Iterable[object]], delimiter: str = CSV_DELIMITER) -> bytes:
+    """``csv_chunks`` joined: the whole CSV file as bytes."""
+    return b"".join(csv_chunks(rows=rows, delimiter=delimiter))
+
+
+def _xlsx_cell(sheet: object, cell: Cell) -> object:
+    if isinstance(cell, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", cell) or None
+    if isinstance(cell, datetime.date):
+        dated = WriteOnlyCell(sheet, value=cell)
+        dated.number_format = (XLSX_DATETIME_FORMAT if isinstance(cell, datetime.datetime)
+                               else XLSX_DATE_FORMAT)
+        return dated
+    return cell
+
+
+def xlsx_chunks(*, rows: Iterable[Iterable[object]], title: str | None = None) -> Iterator[bytes]:
+    """``rows`` (the header first) as an XLSX workbook with one sheet named ``title`` (default:
+    "Cases" translated, in Dutch "Zaken"), written in openpyxl's write-only mode to a temporary
+    file and yielded in chunks of ``FILE_CHUNK_BYTES``; cells neutralised, integers as numeric
+    cells, dates and date-times as date cells (shown ``dd-mm-yyyy`` and ``dd-mm-yyyy hh:mm``),
+    text as text cells. Control characters that XLSX cannot hold are dropped; empty text leaves
+    the cell empty. Memory stays constant: openpyxl streams the sheet to disk."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=(title or _("Cases"))[:31])
+    for row in neutralised_rows(rows):
+        sheet.append([_xlsx_cell(sheet, cell) for cell in row])
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        while chunk := handle.read(FILE_CHUNK_BYTES):
+            yield chunk
+
+
+def write_xlsx(*, rows: Iterable[Iterable[object]], title: str | None = None) -> bytes:
+    """``xlsx_chunks`` joined: the whole XLSX file as bytes."""
+    return b"".join(xlsx_chunks(rows=rows, title=title))
 
 
 def export_cases(*, user: AbstractBaseUser, queryset: QuerySet[Complaint], fmt: str,
@@ -165,8 +277,11 @@ def export_cases(*, user: AbstractBaseUser, queryset: QuerySet[Complaint], fmt: 
         filter_names: names of the filters applied (never their values), for the access log.
 
     Returns:
-        The file; an ``AccessLog`` entry (action ``export``, detail
-        ``{"format": fmt, "rows": N, "filters": filter_names}``) has been written.
+        The file, whose ``chunks`` read the cases while they are consumed (in the response,
+        after the view returned: one query for the count now, then per ``CHUNK_SIZE`` cases one
+        fetch and two prefetches). An ``AccessLog`` entry (action ``export``, detail
+        ``{"format": fmt, "rows": N, "filters": filter_names}``, ``N`` counted before
+        streaming) has been written.
 
     Raises:
         ValueError: ``fmt`` is not a supported format.
@@ -174,11 +289,23 @@ def export_cases(*, user: AbstractBaseUser, queryset: QuerySet[Complaint], fmt: 
     if fmt not in FORMATS:
         raise ValueError(f"Unsupported export format: {fmt!r}")
     include_contact = permissions.can_view_contact(user=user)
-    case_rows = [case_row(complaint=complaint, include_contact=include_contact)
-                 for complaint in queryset.iterator(chunk_size=CHUNK_SIZE)]
-    rows = [header(include_contact=include_contact), *case_rows]
-    content = write_csv(rows=rows) if fmt == "csv" else write_xlsx(rows=rows)
+    # Never the description; contact details only when they are exported.
+    deferred = ["description", "description_index", "receipt_code_hash"]
+    if not include_contact:
+        deferred += ["reporter_name", "reporter_email", "reporter_phone"]
+    queryset = queryset.defer(*deferred)
+    count = queryset.count()
     log_access(user=user, action=AccessLog.Action.EXPORT,
-               detail={"format": fmt, "rows": len(case_rows), "filters": list(filter_names)})
-    return ExportFile(content=content, content_type=FORMATS[fmt], filename=f"cases.{fmt}",
-                      rows=len(case_rows))
+               detail={"format": fmt, "rows": count, "filters": list(filter_names)})
+    labels = ExportLabels.build()
+    header_row = header(include_contact=include_contact)
+    title = _("Cases")
+
+    def rows() -> Iterator[list[object]]:
+        yield header_row
+        for complaint in queryset.iterator(chunk_size=CHUNK_SIZE):
+            yield case_row(complaint=complaint, include_contact=include_contact, labels=labels)
+
+    chunks = csv_chunks(rows=rows()) if fmt == "csv" else xlsx_chunks(rows=rows(), title=title)
+    return ExportFile(chunks=chunks, content_type=FORMATS[fmt], filename=f"cases.{fmt}",
+                      rows=count)

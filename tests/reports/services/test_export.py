@@ -17,6 +17,7 @@ from reports.selectors import cases
 from reports.services import export
 from reports.services.complaints import assign_complaint
 from reports.services.teams import create_team
+from reports.vocabulary import Outcome
 from tests.factories import ComplaintFactory, UserFactory
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -70,18 +71,18 @@ def test_write_csv_exact_bytes():
     content = export.write_csv(rows=ROWS)
 
     assert content.decode("utf-8") == (
-        "\ufefftext,number,formula\r\n"
-        "\"'=HYPERLINK(\"\"http://x\"\")\",42,'+1\r\n"
-        "'-1,-7,'@a\r\n"
-        "'\tx,0,\"'\ry\"\r\n"
-        "\"Zoë, \"\"quoted\"\"\",3,\r\n"
+        "\ufefftext;number;formula\r\n"
+        "\"'=HYPERLINK(\"\"http://x\"\")\";42;'+1\r\n"
+        "'-1;-7;'@a\r\n"
+        "'\tx;0;\"'\ry\"\r\n"
+        "\"Zoë, \"\"quoted\"\"\";3;\r\n"
     )
 
 
 def test_write_csv_parses_back():
     text = export.write_csv(rows=ROWS).decode("utf-8-sig")
 
-    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+    assert list(csv.reader(io.StringIO(text, newline=""), delimiter=";")) == [
         ["text", "number", "formula"],
         ["'=HYPERLINK(\"http://x\")", "42", "'+1"],
         ["'-1", "-7", "'@a"],
@@ -91,7 +92,7 @@ def test_write_csv_parses_back():
 
 
 def test_write_xlsx_cells_and_types():
-    workbook = openpyxl.load_workbook(io.BytesIO(export.write_xlsx(rows=ROWS)))
+    workbook = openpyxl.load_workbook(io.BytesIO(export.write_xlsx(rows=ROWS, title="Cases")))
 
     assert workbook.sheetnames == ["Cases"]
     sheet = workbook["Cases"]
@@ -119,7 +120,7 @@ HEADER = [
     "Case number", "Received at", "Status", "Channel", "Contact type",
     "Incident municipality code", "Incident municipality", "Residence municipality code",
     "Residence municipality", "Grounds", "Societal domain", "Nature", "Handling", "Caseworker",
-    "Team", "Overdue", "External reference", "Anonymity",
+    "Team", "Overdue", "External reference", "Anonymity", "Outcome", "Closed on",
 ]
 CONTACT_HEADER = ["Reporter name", "Reporter e-mail address", "Reporter phone number"]
 
@@ -155,9 +156,10 @@ def _prepared(complaint: Complaint) -> Complaint:
 def test_case_row_with_and_without_contact(full_case):
     complaint = _prepared(full_case)
     expected = [
-        full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone", "Complaint",
-        "GM0106", "Assen", "GM0114", "Emmen", "Race (origin/skin colour); Religion", "Housing",
-        "Threat", "Registration; Referral", "caseworker1", "Noord", "yes", "=2+2", "Named",
+        full_case.case_number, datetime.datetime(2020, 6, 30, 23, 30), "In progress", "Phone",
+        "Complaint", "GM0106", "Assen", "GM0114", "Emmen", "Race (origin/skin colour); Religion",
+        "Housing", "Threat", "Registration; Referral", "caseworker1", "Noord", "yes", "=2+2",
+        "Named", "", None,
     ]
 
     with translation.override("en"):
@@ -165,7 +167,9 @@ def test_case_row_with_and_without_contact(full_case):
         assert export.case_row(complaint=complaint, include_contact=True) == expected + [
             "@Anna", "anna@example.nl", "+31 6 1234"]
     with translation.override("nl"):
-        assert export.case_row(complaint=complaint, include_contact=False)[2:17] == [
+        labels = export.ExportLabels.build()
+        assert export.case_row(complaint=complaint, include_contact=False,
+                               labels=labels)[2:17] == [
             "In behandeling", "Telefoon", "Klacht", "GM0106", "Assen", "GM0114", "Emmen",
             "Ras (herkomst/huidskleur); Godsdienst", "Huisvesting", "Bedreiging",
             "Registratie; Doorverwijzing", "caseworker1", "Noord", "ja", "=2+2"]
@@ -179,8 +183,9 @@ def test_case_row_of_a_bare_case(office):
     with translation.override("en"):
         row = export.case_row(complaint=_prepared(complaint), include_contact=True)
     assert row == [
-        complaint.case_number, "2020-01-01T00:15:00+01:00", "Closed", "Online form", "Report",
-        "", "", "", "", "", "", "", "", "", "", "no", "", "Named", "", "", "",
+        complaint.case_number, datetime.datetime(2020, 1, 1, 0, 15), "Closed", "Online form",
+        "Report", "", "", "", "", "", "", "", "", "", "", "no", "", "Named", "",
+        datetime.date(2020, 1, 1), "", "", "",
     ]
 
 
@@ -197,13 +202,15 @@ def test_export_cases_csv_logs_the_export(full_case, coordinator):
 
     assert (exported.content_type, exported.filename, exported.rows) == (
         "text/csv; charset=utf-8", "cases.csv", 1)
-    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"), newline="")))
+    data = b"".join(exported.chunks)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert rows == [
         HEADER + CONTACT_HEADER,
-        [full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone",
+        [full_case.case_number, "2020-06-30 23:30:00", "In progress", "Phone",
          "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
          "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration; Referral",
-         "caseworker1", "Noord", "yes", "'=2+2", "Named",
+         "caseworker1", "Noord", "yes", "'=2+2", "Named", "", "",
          "'@Anna", "anna@example.nl", "'+31 6 1234"],
     ]
     entry = AccessLog.objects.get()
@@ -225,13 +232,13 @@ def test_export_cases_xlsx_without_contact_permission(full_case, reference_data)
 
     assert (exported.content_type, exported.filename, exported.rows) == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "cases.xlsx", 1)
-    sheet = openpyxl.load_workbook(io.BytesIO(exported.content))["Cases"]
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(exported.chunks)))["Cases"]
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
         HEADER,
-        [full_case.case_number, "2020-06-30T23:30:00+02:00", "In progress", "Phone",
+        [full_case.case_number, datetime.datetime(2020, 6, 30, 23, 30), "In progress", "Phone",
          "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
          "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration; Referral",
-         "caseworker1", "Noord", "yes", "'=2+2", "Named"],
+         "caseworker1", "Noord", "yes", "'=2+2", "Named", None, None],
     ]
     assert AccessLog.objects.get().detail == {"format": "xlsx", "rows": 1, "filters": []}
 
@@ -242,3 +249,22 @@ def test_export_cases_refuses_an_unknown_format(coordinator):
         export.export_cases(user=coordinator, queryset=Complaint.objects.none(), fmt="pdf",
                             filter_names=[])
     assert AccessLog.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_outcome_and_closing_date_in_amsterdam(office):
+    complaint = ComplaintFactory(
+        received_at=datetime.datetime(2020, 12, 31, 23, 30, tzinfo=AMSTERDAM), status="closed")
+    Complaint.objects.filter(pk=complaint.pk).update(outcome=Outcome.REFERRED)
+    with translation.override("en"):
+        row = export.case_row(complaint=_prepared(complaint), include_contact=False)
+    # Closed at 23:30 on 31 December in Amsterdam (22:30 UTC): the Amsterdam date.
+    assert row[18:20] == ["Referred elsewhere", datetime.date(2020, 12, 31)]
+
+
+def test_csv_chunks_stream_large_exports_in_pieces():
+    rows = [["header"], *([f"row {n}", n] for n in range(20_000))]
+    chunks = list(export.csv_chunks(rows=iter(rows)))
+    assert len(chunks) > 2
+    assert all(len(chunk) <= export.CSV_CHUNK_CHARS * 2 for chunk in chunks)
+    assert b"".join(chunks) == export.write_csv(rows=rows)

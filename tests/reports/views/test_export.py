@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
+from django.http import StreamingHttpResponse
 
 from reports.models import AccessLog
 from reports.services.complaints import assign_complaint
@@ -26,7 +27,7 @@ HEADER = [
     "Case number", "Received at", "Status", "Channel", "Contact type",
     "Incident municipality code", "Incident municipality", "Residence municipality code",
     "Residence municipality", "Grounds", "Societal domain", "Nature", "Handling", "Caseworker",
-    "Team", "Overdue", "External reference", "Anonymity",
+    "Team", "Overdue", "External reference", "Anonymity", "Outcome", "Closed on",
 ]
 CONTACT = ["Reporter name", "Reporter e-mail address", "Reporter phone number"]
 
@@ -39,13 +40,22 @@ def permission(codename: str) -> Permission:
     return Permission.objects.get(content_type__app_label="reports", codename=codename)
 
 
+def content(response) -> bytes:
+    """The streamed body (read once, kept on the response for later asserts)."""
+    assert isinstance(response, StreamingHttpResponse)
+    if not hasattr(response, "body_for_test"):
+        response.body_for_test = b"".join(response.streaming_content)
+    return response.body_for_test
+
+
 def csv_rows(response) -> list[list[str]]:
-    assert response.content.startswith("\ufeff".encode())
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    data = content(response)
+    assert data.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
-def xlsx_rows(response) -> list[list[object]]:
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["Cases"]
+def xlsx_rows(response, sheet_name: str = "Cases") -> list[list[object]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content(response)))[sheet_name]
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
@@ -67,24 +77,33 @@ def exportable(office, coordinator, caseworker, other_caseworker):
     return {"queue": queue, "own": own, "others": others}
 
 
-def _expected(exportable, contact: bool) -> dict[str, list[object]]:
+def _expected(exportable, contact: bool, xlsx: bool = False) -> dict[str, list[object]]:
+    """The rows as CSV text, or (``xlsx``) as the cell values openpyxl reads back: date cells
+    as ``datetime``, empty cells as ``None``."""
+    def when(day: int, hour: int) -> object:
+        moment = datetime.datetime(2020, 6, day, hour, 0)
+        return moment if xlsx else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+    closed = datetime.datetime(2020, 6, 2) if xlsx else "2020-06-02"
     rows = {
-        "queue": [exportable["queue"].case_number, "2020-06-01T00:00:00+02:00", "New", "Phone",
+        "queue": [exportable["queue"].case_number, when(1, 0), "New", "Phone",
                   "Complaint", "GM0106", "Assen", "GM0114", "Emmen",
                   "Race (origin/skin colour); Religion", "Housing", "Threat", "Registration",
-                  "", "", "yes", "'=1+1", "Named"],
-        "own": [exportable["own"].case_number, "2020-06-02T12:00:00+02:00", "Closed",
+                  "", "", "yes", "'=1+1", "Named", "", ""],
+        "own": [exportable["own"].case_number, when(2, 12), "Closed",
                 "Online form", "Report", "", "", "", "", "Age", "", "", "", "caseworker1", "",
-                "no",
-                "12345", "Named"],
-        "others": [exportable["others"].case_number, "2020-06-03T12:00:00+02:00", "New",
+                "no", "12345", "Named", "", closed],
+        "others": [exportable["others"].case_number, when(3, 12), "New",
                    "E-mail", "Report", "", "", "", "", "", "", "", "", "caseworker2", "", "yes",
-                   "", "Named"],
+                   "", "Named", "", ""],
     }
     if contact:
         rows["queue"] += ["'@Anna", "anna@example.nl", "'+31 6 1234"]
         rows["own"] += ["", "", ""]
         rows["others"] += ["", "", ""]
+    if xlsx:
+        rows = {key: [None if value == "" else value for value in row]
+                for key, row in rows.items()}
     return rows
 
 
@@ -141,11 +160,12 @@ def test_csv_export_of_every_case(login_as, coordinator, exportable):
     expected = _expected(exportable, contact=True)
     assert csv_rows(response) == [HEADER + CONTACT, expected["others"], expected["own"],
                                   expected["queue"]]
-    assert b"Geheime omschrijving" not in response.content
+    data = content(response)
+    assert data.startswith(b"\xef\xbb\xbfCase number;Received at;Status;")
+    assert b"Geheime omschrijving" not in data
     # The external reference 12345 is text, written as plain unquoted digits.
-    assert f"{exportable['own'].case_number},2020-06-02T12:00:00+02:00,".encode() in (
-        response.content)
-    assert b",no,12345,Named,,,\r\n" in response.content
+    assert f"{exportable['own'].case_number};2020-06-02 12:00:00;".encode() in data
+    assert b";no;12345;Named;;2020-06-02;;;\r\n" in data
 
 
 def test_xlsx_export_of_every_case(login_as, coordinator, exportable):
@@ -155,8 +175,7 @@ def test_xlsx_export_of_every_case(login_as, coordinator, exportable):
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert response["Content-Disposition"] == 'attachment; filename="cases.xlsx"'
-    expected = {key: [value if value != "" else None for value in row]
-                for key, row in _expected(exportable, contact=True).items()}
+    expected = _expected(exportable, contact=True, xlsx=True)
     assert xlsx_rows(response) == [HEADER + CONTACT, expected["others"], expected["own"],
                                    expected["queue"]]
 
@@ -188,8 +207,9 @@ def test_export_without_contact_permission_has_no_contact_columns(login_as, expo
 
     expected = _expected(exportable, contact=False)
     assert csv_rows(response) == [HEADER, expected["others"], expected["own"], expected["queue"]]
-    assert b"anna@example.nl" not in response.content
-    assert b"Anna" not in response.content
+    data = content(response)
+    assert b"anna@example.nl" not in data
+    assert b"Anna" not in data
 
 
 def test_caseworker_with_export_permission_exports_only_visible_cases(login_as, caseworker,
@@ -204,7 +224,7 @@ def test_caseworker_with_export_permission_exports_only_visible_cases(login_as, 
     assert AccessLog.objects.get().detail == {"format": "csv", "rows": 2, "filters": []}
 
     response = login_as(caseworker).get(XLSX_URL, {"assignee": "null"})
-    assert len(xlsx_rows(response)) == 2
+    assert len(xlsx_rows(response, sheet_name="Zaken")) == 2  # Dutch by default
 
 
 def test_export_with_invalid_filters_is_refused(login_as, coordinator, exportable):
@@ -235,3 +255,58 @@ def test_every_export_is_logged_with_names_only(login_as, coordinator, exportabl
                                            "filters": ["q", "status", "ground"]}),
         (coordinator, "export", None, "", {"format": "csv", "rows": 0, "filters": ["q"]}),
     ]
+
+
+# --- Dutch Excel, streaming, queries ---------------------------------------------------------
+
+
+def test_dutch_csv_is_semicolon_separated_with_bom_and_dutch_labels(login_as, coordinator,
+                                                                    exportable):
+    response = login_as(coordinator).get(CSV_URL, {"sort": "case_number"},
+                                         HTTP_ACCEPT_LANGUAGE="nl")
+
+    data = content(response)
+    assert data.startswith(b"\xef\xbb\xbfZaaknummer;")
+    rows = csv_rows(response)
+    assert rows[0][17:20] == ["Anonimiteit", "Uitkomst", "Afgesloten op"]
+    assert rows[2][:3] == [exportable["own"].case_number, "2020-06-02 12:00:00", "Afgesloten"]
+
+
+def test_xlsx_has_real_date_cells_and_a_dutch_sheet_name(login_as, coordinator, exportable):
+    response = login_as(coordinator).get(XLSX_URL, {"sort": "case_number"},
+                                         HTTP_ACCEPT_LANGUAGE="nl")
+
+    workbook = openpyxl.load_workbook(io.BytesIO(content(response)))
+    assert workbook.sheetnames == ["Zaken"]
+    sheet = workbook["Zaken"]
+    own = list(sheet.iter_rows(min_row=3, max_row=3))[0]
+    received, closed = own[1], own[19]
+    assert (received.is_date, received.value, received.number_format) == (
+        True, datetime.datetime(2020, 6, 2, 12, 0), "dd-mm-yyyy hh:mm")
+    assert (closed.is_date, closed.value, closed.number_format) == (
+        True, datetime.datetime(2020, 6, 2, 0, 0), "dd-mm-yyyy")
+    assert list(sheet.iter_rows(min_row=2, max_row=2))[0][19].value is None  # still open
+
+
+@pytest.mark.parametrize("url", [CSV_URL, XLSX_URL])
+def test_the_number_of_queries_does_not_grow_with_the_rows(login_as, coordinator, office,
+                                                          django_assert_num_queries, url):
+    client = login_as(coordinator)
+
+    def export_queries(extra: int) -> int:
+        for n in range(extra):
+            ComplaintFactory(received_at=local(10 + n % 5), grounds=["age", "race"],
+                             handling=["registration"])
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+            content(response)
+        return len(queries.captured_queries)
+
+    few = export_queries(2)
+    many = export_queries(8)
+    assert few == many
+    with django_assert_num_queries(few):
+        content(client.get(url))
