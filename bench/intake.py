@@ -13,7 +13,7 @@ raised), on a free loopback port. Each run then drives, with a bounded load gene
 number of client threads, one request at a time each, new connection per request, as for gunicorn's
 sync workers), for ``--seconds`` each:
 
-* ``GET /privacy/`` (the trivial page);
+* ``GET /melden/privacy/`` (the trivial page);
 * ``POST /melden/`` with a fresh one-time ``submission_token``, the CSRF token of a GET made once
   per client, and a synthetic description of 600 characters: a complete report, answered by a
   redirect to the confirmation page (anything else counts as an error).
@@ -105,7 +105,7 @@ class Client:
         self.token = match.group(1)
 
     def privacy(self) -> bool:
-        status, _text, _headers = request(self.port, "GET", "/privacy/")
+        status, _text, _headers = request(self.port, "GET", "/melden/privacy/")
         return status == 200
 
     def report(self) -> bool:
@@ -209,6 +209,8 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    # A SIGTERM (timeout, kill) still stops gunicorn through the context manager's cleanup.
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))
 
     from annual_statistics import ensure_database, prepare_schema
 
