@@ -10,15 +10,19 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.forms.fields import BaseTemporalField
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from reports.models import Complaint, Message, Municipality, Team
+from reports.received import received_moment
 from reports.selectors.permissions import visible_complaints
 from reports.selectors.reference import existing_municipalities
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
@@ -405,6 +409,26 @@ class AttachmentForm(forms.Form):
     upload = forms.FileField(label=_("File"))
 
 
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as typed (naive = Europe/Amsterdam wall-clock time), left for
+    ``reports.received.received_moment`` to interpret, so the form and the import follow one
+    rule. Django's own conversion refuses the repeated autumn hour and fails on year 1."""
+
+    def to_python(self, value: object) -> datetime.datetime | None:  # type: ignore[override]
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value
+        text = str(value).strip()
+        try:
+            result = parse_datetime(text)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if result is None:
+            result = BaseTemporalField.to_python(self, text)
+        return result
+
+
 class StaffRegistrationForm(ReportRulesMixin, forms.Form):
     """A report received by phone, e-mail, letter or in person (Besluit art. 7)."""
 
@@ -413,7 +437,7 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
         choices=[(value, label) for value, label in Channel.choices
                  if value != Channel.ONLINE],
     )
-    received_at = forms.DateTimeField(
+    received_at = WallClockDateTimeField(
         label=_("Received at"), help_text=_("Date and time (Amsterdam time)."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -462,11 +486,9 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
             super().full_clean()
 
     def clean_received_at(self) -> datetime.datetime:
-        value = self.cleaned_data["received_at"]
-        if value > timezone.now():
-            raise forms.ValidationError(_("The time of receipt cannot be in the future."),
-                                        code="future")
-        return value
+        """Amsterdam time; the repeated autumn hour is its first (summer-time) occurrence;
+        the spring gap, times before 2000 and the future are refused (``reports.received``)."""
+        return received_moment(self.cleaned_data["received_at"])
 
 
 

@@ -112,7 +112,7 @@ class Complaint(models.Model):
         Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("municipality of the incident"),
     )
-    description = EncryptedTextField(_("what happened"))
+    description = EncryptedTextField(_("what happened"), blank=True)
     #: Keyed hashes of the description's words (reports.crypto.index_terms): search without
     #: plaintext.
     description_index = models.TextField(blank=True, editable=False)

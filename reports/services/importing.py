@@ -10,10 +10,11 @@ Per column:
 * ``reference``: the old system's identifier, required, at most 100 characters; stored as
   ``Complaint.external_reference``. A reference the office already has is skipped (so an import
   can be run twice); a reference that occurs twice in one file is an error.
-* ``received_at``: ISO 8601 date and time, required. Without an offset it is local time in
-  Europe/Amsterdam; a local time that falls in the daylight-saving gap does not exist and is an
-  error, an ambiguous one (the repeated hour in October) is read as the first, summer-time, one.
-  A date without a time of day, and a moment in the future, are errors.
+* ``received_at``: ISO 8601 date and time, required, read by the rule the staff form uses too
+  (``reports.received``): without an offset it is local time in Europe/Amsterdam; a local time
+  in the daylight-saving gap does not exist and is an error; one in the repeated hour in October
+  is read as the first, summer-time (UTC+02:00), one. A date without a time of day, a moment
+  before 1 January 2000 (no statistics year counts it) and a moment in the future are errors.
 * ``channel``, ``contact_type``, ``status``: one code of ``Channel``, ``ContactType`` and
   ``Status`` (``reports.vocabulary``), required: the old system must say how the report came in,
   what kind of contact it was and how far it got, and guessing would skew the annual figures.
@@ -22,7 +23,9 @@ Per column:
   items are ignored, duplicates are stored once.
 * ``reporter_residence``, ``incident_municipality``: a CBS code such as ``GM0106``, or empty when
   unknown. Codes of dissolved (merged) municipalities are accepted and stored as given.
-* ``description``: required (not only blanks), stored exactly as read, including line breaks.
+* ``description``: stored exactly as read, including line breaks; may be empty (old systems and
+  cases whose personal data was removed by retention often have none; such a case is counted in
+  the statistics like any other). The public form still requires one.
 
 Blanks around every value except ``description`` are ignored; codes are case-sensitive. Empty
 lines between records are ignored.
@@ -43,13 +46,12 @@ from typing import Any, TextIO
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from reports.models import Complaint, Municipality, Office
+from reports.received import FUTURE, NONEXISTENT, TOO_EARLY, received_moment
 from reports.services.complaints import register_complaint
-from reports.timezones import AMSTERDAM
 from reports.vocabulary import (
     Channel,
     ContactType,
@@ -332,8 +334,6 @@ def _parse(line: int, raw: dict[str, str], municipalities: dict[str, Municipalit
         if code and code not in municipalities:
             messages.append(_(_UNKNOWN_CODE[name]) % {"code": _shown(code)})
         fields[name] = municipalities.get(code)
-    if not raw["description"].strip():
-        messages.append(_("%(field)s is required") % {"field": "description"})
     fields["description"] = raw["description"]
     return _Row(line=line, reference=reference, fields=fields)
 
@@ -355,18 +355,17 @@ def _parse_received_at(text: str, messages: list[str]) -> datetime.datetime | No
     except ValueError:
         messages.append(_("received_at %(value)s is not an ISO 8601 date and time") % shown)
         return None
-    if timezone.is_naive(moment):
-        local = moment.replace(tzinfo=AMSTERDAM)
-        # A time in the spring-forward gap does not survive a round trip through UTC.
-        if local.astimezone(datetime.UTC).astimezone(AMSTERDAM).replace(tzinfo=None) != moment:
-            messages.append(_("received_at %(value)s does not exist in Europe/Amsterdam "
-                              "(daylight saving time gap)") % shown)
-            return None
-        moment = local
-    if moment > timezone.now():
-        messages.append(_("received_at %(value)s lies in the future") % shown)
+    try:
+        return received_moment(moment)
+    except ValidationError as error:
+        messages.append({
+            NONEXISTENT: _("received_at %(value)s does not exist in Europe/Amsterdam "
+                           "(daylight saving time gap)"),
+            FUTURE: _("received_at %(value)s lies in the future"),
+            TOO_EARLY: _("received_at %(value)s is before 1 January 2000; no statistics year "
+                         "counts it"),
+        }[error.code] % shown)
         return None
-    return moment
 
 
 def _rejected_message(error: ValidationError) -> str:

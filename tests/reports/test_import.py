@@ -288,7 +288,6 @@ def test_every_kind_of_row_error(office, tmp_path):
         "line 3: contact_type is required",
         "line 3: status is required",
         "line 4: received_at is required",
-        "line 4: description is required",
         "line 5: received_at “2020-01-01” has no time of day",
         "line 6: received_at “2020-03-29T02:30:00” does not exist in Europe/Amsterdam "
         "(daylight saving time gap)",
@@ -473,3 +472,60 @@ def test_a_failure_while_writing_rolls_back_the_rows_already_written(office, tmp
 
     assert errors == ["line 3: the record was rejected on validation (fields: description)"]
     assert_nothing_stored()  # OLD-1 had been written and got a case number; both rolled back
+
+
+# --- issue 10 §6: empty descriptions, impossible dates, the repeated hour ------------------------
+
+
+def test_an_empty_description_is_imported_and_counted_like_any_other(office, tmp_path):
+    from reports.selectors.statistics import count_annual_forms
+
+    out, _ = run(csv_file(tmp_path, HEADER,
+                          "N-1,2020-05-01T10:00:00,phone,complaint,closed,GM0106,GM0106,race,"
+                          "housing,threat,registration,",
+                          'N-2,2020-05-02T10:00:00,phone,report,new,GM0106,GM0114,,,,,"  "'))
+
+    assert out == "Imported 2, skipped 0 (already present).\n"
+    assert dict(Complaint.objects.values_list("external_reference", "description")) == {
+        "N-1": "", "N-2": "  "}
+    assen = count_annual_forms(office=office, year=2020)["GM0106"]
+    assert assen["total"]["total"] == {"resident_here": 1, "resident_elsewhere": 1,
+                                       "resident_total": 2, "non_resident_here": 0, "total": 2}
+    assert assen["ground"]["race"]["resident_here"] == 1
+    assert assen["ground"]["unknown"]["resident_elsewhere"] == 1
+    assert assen["societal_domain"]["housing"]["resident_here"] == 1
+
+
+def test_times_no_statistics_year_counts_are_line_numbered_errors(office, tmp_path):
+    _, errors = run_failing(csv_file(
+        tmp_path, HEADER,
+        "Y-1,0001-01-01T00:00:00,phone,report,new,,,,,,,Synthetic",         # line 2: year 1
+        "Y-2,1999-12-31T23:59:59,phone,report,new,,,,,,,Synthetic",         # line 3
+        "Y-3,2000-01-01T00:30:00+05:00,phone,report,new,,,,,,,Synthetic",   # line 4: 1999 here
+        "Y-4,0001-01-01T00:00:00+00:00,phone,report,new,,,,,,,Synthetic",   # line 5
+        "Y-5,2000-01-01T00:00:00,phone,report,new,,,,,,,Synthetic",         # line 6: fine
+    ))
+
+    assert errors == [
+        "line 2: received_at “0001-01-01T00:00:00” is before 1 January 2000; no statistics "
+        "year counts it",
+        "line 3: received_at “1999-12-31T23:59:59” is before 1 January 2000; no statistics "
+        "year counts it",
+        "line 4: received_at “2000-01-01T00:30:00+05:00” is before 1 January 2000; no "
+        "statistics year counts it",
+        "line 5: received_at “0001-01-01T00:00:00+00:00” is before 1 January 2000; no "
+        "statistics year counts it",
+    ]
+    assert_nothing_stored()
+
+
+def test_the_repeated_autumn_hour_is_its_first_occurrence_as_in_the_staff_form(office,
+                                                                              tmp_path):
+    run(csv_file(tmp_path, HEADER,
+                 "F-1,2025-10-26T02:30:00,phone,report,new,,,,,,,Synthetic",
+                 "F-2,2025-10-26T02:30:00+01:00,phone,report,new,,,,,,,Synthetic"))
+
+    assert dict(Complaint.objects.values_list("external_reference", "received_at")) == {
+        "F-1": datetime.datetime(2025, 10, 26, 0, 30, tzinfo=UTC),   # first: CEST, UTC+2
+        "F-2": datetime.datetime(2025, 10, 26, 1, 30, tzinfo=UTC),   # the offset decides
+    }

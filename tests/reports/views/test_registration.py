@@ -150,7 +150,7 @@ def test_registrar_who_cannot_see_the_case_goes_to_the_list(login_as, registrar_
     ({"channel": ""}, {"channel": ["required"]}),
     ({"received_at": ""}, {"received_at": ["required"]}),
     ({"received_at": "gisteren"}, {"received_at": ["invalid"]}),
-    ({"description": "  "}, {"description": ["required"]}),
+    ({"description": "  "}, {"description": ["required"]}),  # staff form: still required
     ({"anonymity": "secret"}, {"anonymity": ["invalid_choice"]}),
     ({"reporter_phone": "", "consent_to_contact": "on"}, {"reporter_email": ["contact"]}),
     ({"incident_municipality": "GM9999"}, {"incident_municipality": ["invalid_choice"]}),
@@ -195,3 +195,48 @@ def test_the_current_minute_is_accepted(login_as, caseworker, office):
 
     assert response.status_code == 302
     assert Complaint.objects.get().received_at == now.replace(second=0, microsecond=0)
+
+
+# --- issue 10 §6: the time of receipt follows reports.received, like the import ---------------
+
+
+@pytest.mark.parametrize(("received_at", "code"), [
+    ("0001-01-01T00:00", "too_early"),
+    ("1999-12-31T23:59", "too_early"),
+    ("2020-03-29T02:30", "nonexistent"),
+])
+def test_times_no_statistics_year_counts_are_a_form_error(login_as, caseworker, office,
+                                                          received_at, code):
+    response = login_as(caseworker).post(URL, {**VALID, "received_at": received_at}, **EN)
+
+    assert response.status_code == 400
+    assert error_codes(response) == {"received_at": [code]}
+    assert Complaint.objects.count() == 0
+
+
+def test_before_2000_says_why_in_dutch(login_as, caseworker, office):
+    response = login_as(caseworker).post(URL, {**VALID, "received_at": "0001-01-01T00:00"},
+                                         HTTP_ACCEPT_LANGUAGE="nl")
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["received_at"] == [
+        "Het tijdstip van ontvangst moet op of na 1 januari 2000 liggen; de jaarcijfers tellen "
+        "geen eerdere meldingen."]
+
+
+def test_the_first_of_2000_is_accepted(login_as, caseworker, office):
+    response = login_as(caseworker).post(URL, {**VALID, "received_at": "2000-01-01T00:00"})
+
+    assert response.status_code == 302
+    assert Complaint.objects.get().received_at == datetime.datetime(1999, 12, 31, 23, 0,
+                                                                    tzinfo=datetime.UTC)
+
+
+def test_the_repeated_autumn_hour_is_its_first_occurrence_as_in_the_import(login_as, caseworker,
+                                                                           office):
+    # 26 October 2025, 02:30 happened twice; the first (summer time, UTC+2) one is taken.
+    response = login_as(caseworker).post(URL, {**VALID, "received_at": "2025-10-26T02:30"})
+
+    assert response.status_code == 302
+    assert Complaint.objects.get().received_at == datetime.datetime(2025, 10, 26, 0, 30,
+                                                                    tzinfo=datetime.UTC)
