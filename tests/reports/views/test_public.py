@@ -599,7 +599,9 @@ def test_the_fourth_post_from_one_address_is_refused(client_en, office, settings
     response = client_en.post(URL, {"description": TYPED, "reporter_name": "Jan"})
 
     assert response.status_code == 429
-    assert response["Retry-After"] == "3600"
+    # The window started at the first post, so the wait is the hour minus the seconds the
+    # posts took (a slow machine may need a few).
+    assert 3540 <= int(response["Retry-After"]) <= 3600
     assert Complaint.objects.count() == 3
     assert by_testid(response.content, "intake-message") == [LIMIT_MESSAGE]
     page = parse(response.content)
