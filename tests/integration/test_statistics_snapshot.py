@@ -20,7 +20,7 @@ from reports.models import (
     ComplaintHandling,
     StatisticsRun,
 )
-from reports.selectors.reference import current_office
+from reports.services.reference import current_office
 from reports.services.statistics import execute_statistics_run
 from tests.factories import ComplaintFactory
 from tests.integration.expected_forms import COLUMNS, cells, expected_tables
