@@ -46,6 +46,7 @@ run: setup-demo
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	DATABASE_URL= $(VENV)/bin/mypy
 	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run
 
 test: install lint

@@ -67,8 +67,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tokens = [request_id.set(_incoming_request_id(request)), user_id.set(None),
-                  case_id.set(None)]
+        request_token = request_id.set(_incoming_request_id(request))
+        user_token, case_token = user_id.set(None), case_id.set(None)
         started = time.monotonic()
         status = 500
         try:
@@ -84,8 +84,9 @@ class RequestContextMiddleware:
                 extra={"http_method": request.method,
                        "route": match.view_name if match else None, "status": status,
                        "duration_ms": round((time.monotonic() - started) * 1000, 1)})
-            for var, token in zip((request_id, user_id, case_id), tokens, strict=True):
-                var.reset(token)
+            request_id.reset(request_token)
+            user_id.reset(user_token)
+            case_id.reset(case_token)
 
     @staticmethod
     def _note_user(request: HttpRequest) -> None:

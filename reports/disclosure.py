@@ -256,7 +256,8 @@ def audit(protected: ProtectedForm, *, exact: Form | None = None,
     _check_suppressed_map(protected)
     if TABLE_1 not in tables or any(v is None for v in tables[TABLE_1]["total"].values()):
         raise ValueError("table 1 must be published exactly")
-    law = {column: float(value) for column, value in tables[TABLE_1]["total"].items()}
+    law = {column: float(value) for column, value in tables[TABLE_1]["total"].items()
+           if value is not None}  # none is None: checked above
     result = AuditResult()
     for table, rows in tables.items():
         if table == TABLE_1:
@@ -432,7 +433,7 @@ class _TableModel:
         if solution.status == 3:
             # the first half of the variables and equations is the "min" copy
             low = linprog(np.array(objective[: n_vars // 2]),
-                          A_eq=a_eq[: n_rows // 2, : n_vars // 2] if n_rows else None,
+                          A_eq=a_eq[: n_rows // 2, : n_vars // 2] if a_eq is not None else None,
                           b_eq=np.concatenate(b_eq)[: n_rows // 2] if n_rows else None,
                           bounds=bounds[: n_vars // 2], method="highs")
             result[solve[0]] = (round(float(low.fun), 6) if low.status == 0 else 0.0,

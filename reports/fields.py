@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import encrypted_fields.fields as library
+from cryptography.fernet import MultiFernet
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.functional import cached_property
@@ -28,11 +29,11 @@ class _Encrypted(library.EncryptedFieldMixin):
     """Encrypts with ``reports.crypto.fernet()``; see the module docstring."""
 
     @cached_property
-    def keys(self) -> list[bytes]:  # type: ignore[override]
+    def keys(self) -> list[bytes]:
         raise AttributeError("Meldpunt's encrypted fields use reports.crypto.fernet().")
 
     @property
-    def f(self):  # type: ignore[no-untyped-def,override]  # noqa: ANN201
+    def f(self) -> MultiFernet:
         return crypto.fernet()
 
     def get_prep_value(self, value: Any) -> Any:

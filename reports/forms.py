@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q, QuerySet
 from django.forms.fields import BaseTemporalField
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
@@ -25,8 +28,10 @@ from reports.models import Complaint, Message, Municipality, Team
 from reports.received import received_moment
 from reports.selectors.permissions import visible_complaints
 from reports.selectors.reference import existing_municipalities
+from reports.services.complaints import ComplaintFields, ReporterChanges
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
 from reports.timezones import AMSTERDAM
+from reports.types import User
 from reports.uploads import AttachmentsField
 from reports.vocabulary import (
     Anonymity,
@@ -42,16 +47,37 @@ from reports.vocabulary import (
 )
 from reports.workflow import allowed_next
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 #: Phone numbers: digits, spaces, plus, parentheses and dashes.
 PHONE_PATTERN = r"^[0-9+() \-]{6,40}$"
 
 
-def current_municipalities():
+#: Uploaded files as a view passes them (``request.FILES``).
+Files = MultiValueDict[str, UploadedFile]
+_Field = TypeVar("_Field", bound=forms.Field)
+
+
+def typed_field(form: forms.BaseForm, name: str, kind: type[_Field]) -> _Field:
+    """``form.fields[name]`` as the ``kind`` of field it is declared as (``form.fields`` is
+    typed as plain ``Field``s), to set its choices or queryset.
+
+    Raises:
+        TypeError: the field is not a ``kind``.
+    """
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
+def current_municipalities() -> QuerySet[Municipality]:
     """Municipalities that exist today, for choice lists."""
     return existing_municipalities()
 
 
-class ReportRulesMixin:
+class ReportRulesMixin(forms.Form):
     """Rules shared by the public form and staff registration: the incident date is not in the
     future (Europe/Amsterdam), and consent to be contacted needs an e-mail address or phone."""
 
@@ -61,8 +87,8 @@ class ReportRulesMixin:
             raise forms.ValidationError(_("The date cannot be in the future."), code="future")
         return value
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
         if (data.get("consent_to_contact") and not data.get("reporter_email")
                 and not data.get("reporter_phone") and not self.has_error("reporter_email")
                 and not self.has_error("reporter_phone")):
@@ -163,8 +189,8 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         widget=NeverFilledTextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None, files: Files | None = None) -> None:
+        super().__init__(data, files)
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Fieldset(_("Your report"), "description", "incident_date", "incident_municipality",
@@ -175,7 +201,7 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         )
         self.helper.add_input(Submit("submit", _("Send report")))
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("anonymity") == Anonymity.ANONYMOUS:
             # Fully anonymous (Besluit art. 5): the office must not learn who reported.
@@ -203,6 +229,17 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         """Whether the honeypot field was filled (only after ``is_valid``)."""
         return any(error.code == "honeypot" for error in self.non_field_errors().as_data())
 
+    def complaint_fields(self) -> ComplaintFields:
+        """The complaint as the reporter filled it in, for ``submit_online_complaint`` (valid
+        forms only; the files are ``cleaned_data["attachments"]``)."""
+        data = self.cleaned_data
+        return ComplaintFields(
+            description=data["description"], incident_date=data["incident_date"],
+            incident_municipality=data["incident_municipality"],
+            reporter_name=data["reporter_name"], reporter_email=data["reporter_email"],
+            reporter_phone=data["reporter_phone"], reporter_residence=data["reporter_residence"],
+            consent_to_contact=data["consent_to_contact"], anonymity=data["anonymity"])
+
 
 
 class VersionedForm(forms.Form):
@@ -215,9 +252,16 @@ class VersionedForm(forms.Form):
         """The version the user's change is based on (valid forms only)."""
         return self.cleaned_data["version"]
 
-    def action_data(self) -> dict[str, object]:
-        """The cleaned data without ``version``: the keyword arguments for the service."""
-        return {key: value for key, value in self.cleaned_data.items() if key != "version"}
+
+
+class ClassificationData(TypedDict):
+    """``classify_complaint``'s keyword arguments from ``ClassificationForm``."""
+
+    contact_type: str
+    grounds: list[str]
+    societal_domain: str
+    nature: str
+    handling: list[str]
 
 
 class ClassificationForm(VersionedForm):
@@ -236,6 +280,14 @@ class ClassificationForm(VersionedForm):
         help_text=_("Mediation and own investigation need a named reporter; mediation also "
                     "needs the consent of both parties (Besluit art. 5 and 11)."),
     )
+
+    def action_data(self) -> ClassificationData:
+        """The classification for ``classify_complaint`` (valid forms only)."""
+        data = self.cleaned_data
+        return ClassificationData(
+            contact_type=data["contact_type"], grounds=data["grounds"],
+            societal_domain=data["societal_domain"], nature=data["nature"],
+            handling=data["handling"])
 
     @classmethod
     def for_complaint(cls, complaint: Complaint) -> ClassificationForm:
@@ -262,8 +314,9 @@ class CaseChoiceField(forms.Field):
     }
 
     def __init__(self, *, queryset: QuerySet[Complaint] | None = None,
-                 **kwargs: object) -> None:
-        super().__init__(**kwargs)
+                 label: StrOrPromise | None = None, help_text: StrOrPromise = "",
+                 required: bool = True) -> None:
+        super().__init__(label=label, help_text=help_text, required=required)
         self.queryset = queryset if queryset is not None else Complaint.objects.none()
 
     def to_python(self, value: object) -> Complaint | None:
@@ -271,10 +324,10 @@ class CaseChoiceField(forms.Field):
         if not text:
             return None
         try:
-            lookup = {"public_id": uuid.UUID(text)}
+            lookup = Q(public_id=uuid.UUID(text))
         except ValueError:
-            lookup = {"case_number__iexact": text}
-        match = self.queryset.filter(**lookup).first() if len(text) <= 64 else None
+            lookup = Q(case_number__iexact=text)
+        match = self.queryset.filter(lookup).first() if len(text) <= 64 else None
         if match is None:
             raise forms.ValidationError(self.error_messages["invalid_choice"],
                                         code="invalid_choice")
@@ -282,6 +335,16 @@ class CaseChoiceField(forms.Field):
 
     def prepare_value(self, value: object) -> object:
         return value.case_number if isinstance(value, Complaint) else value
+
+
+class StatusChange(TypedDict):
+    """``change_status``'s keyword arguments from ``StatusForm``."""
+
+    to_status: str
+    reason: str
+    outcome: str
+    rejection_reason: str
+    duplicate_of: Complaint | None
 
 
 class StatusForm(VersionedForm):
@@ -309,30 +372,39 @@ class StatusForm(VersionedForm):
         help_text=_("For a duplicate: the case number of the case it duplicates."),
     )
 
-    def __init__(self, *args: object, complaint: Complaint, user: AbstractBaseUser,
-                 **kwargs: object) -> None:
-        kwargs.setdefault("initial", {"version": complaint.version})
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None, *, complaint: Complaint,
+                 user: User) -> None:
+        super().__init__(data, initial={"version": complaint.version})
         # No preselected target: pressing the button without choosing must not close a case.
-        self.fields["to_status"].choices = [("", _("Choose…")), *(
+        typed_field(self, "to_status", forms.ChoiceField).choices = [("", _("Choose…")), *(
             (s, Status(s).label) for s in allowed_next(complaint.status))]
-        self.fields["duplicate_of"].queryset = visible_complaints(user=user).exclude(
-            pk=complaint.pk)
+        typed_field(self, "duplicate_of", CaseChoiceField).queryset = visible_complaints(
+            user=user).exclude(pk=complaint.pk)
         self.fields["duplicate_of"].widget.attrs.update({
             "list": "duplicate-of-suggestions", "autocomplete": "off",
             "data-autocomplete-url": reverse("backoffice:case_search"),
         })
 
 
+    def action_data(self) -> StatusChange:
+        """The change for ``change_status`` (valid forms only)."""
+        data = self.cleaned_data
+        return StatusChange(
+            to_status=data["to_status"], reason=data["reason"], outcome=data["outcome"],
+            rejection_reason=data["rejection_reason"], duplicate_of=data["duplicate_of"])
+
+
 class AssignForm(VersionedForm):
     """Assign a case to a caseworker, or return it to the queue."""
 
-    assignee = forms.ModelChoiceField(label=_("Caseworker"), queryset=None, required=False,
-                                      empty_label=_("Nobody (back to the queue)"))
+    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=_("Caseworker"), queryset=None, required=False,
+        empty_label=_("Nobody (back to the queue)"))
 
-    def __init__(self, *args: object, users: QuerySet, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = users
+    def __init__(self, data: QueryDict | None = None, *, users: QuerySet[User],
+                 initial: dict[str, Any] | None = None) -> None:
+        super().__init__(data, initial=initial)
+        typed_field(self, "assignee", forms.ModelChoiceField).queryset = users
 
 
 class ClaimForm(VersionedForm):
@@ -357,9 +429,9 @@ class ReporterDataForm(VersionedForm):
         error_messages={"invalid": _("Enter a phone number with digits only, such as "
                                      "0592 123456.")},
     )
-    reporter_residence = forms.ModelChoiceField(label=_("Municipality of residence"),
-                                                queryset=None, required=False,
-                                                empty_label=_("Unknown"))
+    reporter_residence: forms.ModelChoiceField[Municipality] = forms.ModelChoiceField(
+        label=_("Municipality of residence"), queryset=None, required=False,
+        empty_label=_("Unknown"))
     consent_to_contact = forms.BooleanField(label=_("Consent to be contacted"), required=False)
     anonymity = forms.ChoiceField(label=_("Anonymity"), choices=Anonymity.choices)
     reporter_consents_mediation = forms.BooleanField(label=_("Reporter consents to mediation"),
@@ -367,8 +439,8 @@ class ReporterDataForm(VersionedForm):
     other_party_consents_mediation = forms.BooleanField(
         label=_("Other party consents to mediation"), required=False)
 
-    def __init__(self, *args: object, complaint: Complaint, **kwargs: object) -> None:
-        kwargs.setdefault("initial", {
+    def __init__(self, data: QueryDict | None = None, *, complaint: Complaint) -> None:
+        super().__init__(data, initial={
             "version": complaint.version,
             "reporter_name": complaint.reporter_name,
             "reporter_email": complaint.reporter_email,
@@ -379,12 +451,22 @@ class ReporterDataForm(VersionedForm):
             "reporter_consents_mediation": complaint.reporter_consents_mediation,
             "other_party_consents_mediation": complaint.other_party_consents_mediation,
         })
-        super().__init__(*args, **kwargs)
         # A municipality dissolved since registration stays selectable for this case, so that
         # saving other fields does not silently clear it.
-        self.fields["reporter_residence"].queryset = Municipality.objects.filter(
+        typed_field(self, "reporter_residence", forms.ModelChoiceField).queryset = (
+            Municipality.objects.filter(
             Q(dissolved_on__isnull=True) | Q(pk=complaint.reporter_residence_id),
-        ).order_by("name")
+        ).order_by("name"))
+
+    def action_data(self) -> ReporterChanges:
+        """The reporter's data for ``update_reporter_data`` (valid forms only)."""
+        data = self.cleaned_data
+        return ReporterChanges(
+            reporter_name=data["reporter_name"], reporter_email=data["reporter_email"],
+            reporter_phone=data["reporter_phone"], reporter_residence=data["reporter_residence"],
+            consent_to_contact=data["consent_to_contact"], anonymity=data["anonymity"],
+            reporter_consents_mediation=data["reporter_consents_mediation"],
+            other_party_consents_mediation=data["other_party_consents_mediation"])
 
 
 class NoteForm(forms.Form):
@@ -414,7 +496,7 @@ class WallClockDateTimeField(forms.DateTimeField):
     ``reports.received.received_moment`` to interpret, so the form and the import follow one
     rule. Django's own conversion refuses the repeated autumn hour and fails on year 1."""
 
-    def to_python(self, value: object) -> datetime.datetime | None:  # type: ignore[override]
+    def to_python(self, value: object) -> datetime.datetime | None:
         if value in self.empty_values:
             return None
         if isinstance(value, datetime.datetime):
@@ -467,8 +549,8 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
     consent_to_contact = forms.BooleanField(label=_("Consent to be contacted"),
                                             required=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None) -> None:
+        super().__init__(data)
         self.fields["received_at"].initial = lambda: timezone.localtime(
             timezone.now(), AMSTERDAM).replace(second=0, microsecond=0)
         self.helper = FormHelper()
@@ -484,6 +566,18 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
         # Dates and times without an offset are Amsterdam time, whatever zone is active.
         with timezone.override(AMSTERDAM):
             super().full_clean()
+
+    def complaint_fields(self) -> ComplaintFields:
+        """The complaint as registered, for ``register_staff_complaint`` (valid forms only; the
+        channel is ``cleaned_data["channel"]``)."""
+        data = self.cleaned_data
+        return ComplaintFields(
+            description=data["description"], received_at=data["received_at"],
+            contact_type=data["contact_type"], incident_date=data["incident_date"],
+            incident_municipality=data["incident_municipality"],
+            reporter_name=data["reporter_name"], reporter_email=data["reporter_email"],
+            reporter_phone=data["reporter_phone"], reporter_residence=data["reporter_residence"],
+            consent_to_contact=data["consent_to_contact"], anonymity=data["anonymity"])
 
     def clean_received_at(self) -> datetime.datetime:
         """Amsterdam time; the repeated autumn hour is its first (summer-time) occurrence;

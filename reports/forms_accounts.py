@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from reports.forms import typed_field
 from reports.models import Municipality
 
 
@@ -29,7 +30,8 @@ class MunicipalAccountForm(forms.Form):
     def __init__(self, data: QueryDict | None = None, *,
                  municipalities: QuerySet[Municipality]) -> None:
         super().__init__(data)
-        self.fields["municipalities"].queryset = municipalities
+        typed_field(self, "municipalities", forms.ModelMultipleChoiceField).queryset = (
+            municipalities)
 
 
 class MunicipalityChoiceForm(forms.Form):
@@ -41,7 +43,7 @@ class MunicipalityChoiceForm(forms.Form):
     def __init__(self, data: QueryDict | None = None, *,
                  municipalities: QuerySet[Municipality]) -> None:
         super().__init__(data)
-        self.fields["municipality"].queryset = municipalities
+        typed_field(self, "municipality", forms.ModelChoiceField).queryset = municipalities
 
 
 class DeactivateForm(forms.Form):

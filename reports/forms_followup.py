@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from reports.forms import Files
 from reports.services.followup import MESSAGE_MAX_LENGTH
 from reports.uploads import AttachmentsField
 
@@ -42,13 +44,15 @@ class FilesForm(forms.Form):
     """Files from the reporter: at most ``ATTACHMENT_MAX_FILES`` at a time, each checked by
     ``reports.uploads.validate_upload`` (``files`` cleans to ``list[CleanUpload]``)."""
 
-    files = AttachmentsField(
+    # The declarative metaclass moves fields off the class, so ``files`` does not replace
+    # ``BaseForm.files`` (the uploaded files) at run time; django-stubs cannot see that.
+    files = AttachmentsField(  # type: ignore[assignment]
         label=_("Your files"), required=True,
         error_messages={"required": _("Please choose a file.")},
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None, files: Files | None = None) -> None:
+        super().__init__(data, files)
         self.fields["files"].help_text = _(
             "PDF, photo (JPEG or PNG) or Word file (.docx). At most %(count)d files at a time, "
             "each at most %(max)d MB.") % {

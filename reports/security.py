@@ -49,6 +49,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reports.selectors.accounts import is_municipal_account
+from reports.types import AnyUser, User
 
 SECURITY_LOGGER = logging.getLogger("meldpunt.security")
 
@@ -123,7 +124,7 @@ class SecurityEvent(StrEnum):
 _IDENTIFIER_TYPES = (int, str, uuid.UUID, bool, type(None))
 
 
-def log_security_event(*, event: SecurityEvent, user: Any = None,
+def log_security_event(*, event: SecurityEvent, user: AnyUser | None = None,
                        request: HttpRequest | None = None, **ids: Any) -> None:
     """Write one security event: its name, the user's id and username, the path, ``ids``.
 
@@ -138,10 +139,10 @@ def log_security_event(*, event: SecurityEvent, user: Any = None,
     """
     if user is None and request is not None:
         user = getattr(request, "user", None)
-    known = user is not None and user.is_authenticated
+    known = user if user is not None and user.is_authenticated else None
     fields: dict[str, Any] = {
-        "user_id": user.pk if known else None,
-        "username": user.get_username() if known else None,
+        "user_id": known.pk if known else None,
+        "username": known.get_username() if known else None,
     }
     if request is not None:
         fields["path"] = request.path
@@ -209,17 +210,27 @@ class SecondFactorOutcome(StrEnum):
     LOCKED = "locked"
 
 
-def totp_device(*, user: Any, confirmed: bool = True) -> TOTPDevice | None:
+def second_factor_verified(user: AnyUser) -> bool:
+    """Whether ``user`` logged in with their second factor in this session.
+
+    ``django_otp.middleware.OTPMiddleware`` gives every request's user an ``is_verified()``
+    method; the user model itself does not declare it, hence ``getattr``.
+    """
+    is_verified: Callable[[], bool] | None = getattr(user, "is_verified", None)
+    return bool(user.is_authenticated and is_verified is not None and is_verified())
+
+
+def totp_device(*, user: User, confirmed: bool = True) -> TOTPDevice | None:
     """The user's (confirmed, or pending) authenticator, if any."""
     return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
 
 
-def has_second_factor(*, user: Any) -> bool:
+def has_second_factor(*, user: User) -> bool:
     """Whether the user has finished enrolment (a confirmed authenticator)."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def pending_totp_device(*, user: Any) -> TOTPDevice:
+def pending_totp_device(*, user: User) -> TOTPDevice:
     """The unconfirmed authenticator being enrolled; made on first call."""
     device = totp_device(user=user, confirmed=False)
     if device is None:
@@ -237,7 +248,7 @@ def locked_until(*, device: TOTPDevice) -> datetime.datetime | None:
     return until if timezone.now() < until else None
 
 
-def check_second_factor(*, user: Any, device: TOTPDevice,
+def check_second_factor(*, user: User, device: TOTPDevice,
                         token: str) -> tuple[SecondFactorOutcome, Device | None]:
     """Check a six-digit authenticator code or (for a confirmed device) a recovery code.
 
@@ -284,7 +295,7 @@ def _already_used(*, device: TOTPDevice, token: int) -> bool:
 
 
 @transaction.atomic
-def confirm_enrolment(*, user: Any, device: TOTPDevice) -> list[str]:
+def confirm_enrolment(*, user: User, device: TOTPDevice) -> list[str]:
     """Confirm the authenticator (its code was checked) and issue fresh recovery codes.
 
     Other authenticators of the user are removed. Returns the recovery codes, to show once.
@@ -296,11 +307,11 @@ def confirm_enrolment(*, user: Any, device: TOTPDevice) -> list[str]:
 
 
 @transaction.atomic
-def new_recovery_codes(*, user: Any) -> list[str]:
+def new_recovery_codes(*, user: User) -> list[str]:
     """Replace the user's recovery codes with ``RECOVERY_CODE_COUNT`` new single-use ones."""
     StaticDevice.objects.filter(user=user).delete()
     recovery = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
-    codes = []
+    codes: list[str] = []
     while len(codes) < settings.RECOVERY_CODE_COUNT:
         code = StaticToken.random_token()
         if code not in codes:
@@ -309,7 +320,7 @@ def new_recovery_codes(*, user: Any) -> list[str]:
     return codes
 
 
-def remaining_recovery_codes(*, user: Any) -> int:
+def remaining_recovery_codes(*, user: User) -> int:
     """How many unused recovery codes the user has."""
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
@@ -337,7 +348,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "meldpunt.security.InvitationTokenGenerator"
 
-    def check_token(self, user: Any, token: str | None) -> bool:
+    def check_token(self, user: User | None, token: str | None) -> bool:
         if not (user and token) or not user.is_active:
             return False
         try:
@@ -417,14 +428,15 @@ class StaffSecurityMiddleware:
         """Require a verified second factor on the staff pages."""
         if not request.path.startswith(PROTECTED_PREFIXES):
             return None
-        if request.resolver_match.view_name in SECOND_FACTOR_EXEMPT:
+        view_name = request.resolver_match.view_name if request.resolver_match else ""
+        if view_name in SECOND_FACTOR_EXEMPT:
             return None
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if user.is_verified():
+        if second_factor_verified(user):
             if (request.path.startswith(BACKOFFICE_PREFIX)
-                    and request.resolver_match.view_name not in ACCOUNT_PAGES
+                    and view_name not in ACCOUNT_PAGES
                     and is_municipal_account(user=user)):
                 raise PermissionDenied
             return None

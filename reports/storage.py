@@ -48,13 +48,14 @@ class EncryptedPrivateStorage(PrivateStorage):
             configured key, or was altered.
     """
 
+    # Storage's documented hooks; django-stubs does not declare them on FileSystemStorage.
     def _save(self, name: str, content: File) -> str:
         content.seek(0)
         token = crypto.encrypt_bytes(content.read())
-        return super()._save(name, ContentFile(token))
+        return super()._save(name, ContentFile(token))  # type: ignore[misc]
 
     def _open(self, name: str, mode: str = "rb") -> File:
-        with super()._open(name, "rb") as stored:
+        with super()._open(name, "rb") as stored:  # type: ignore[misc]
             plain = crypto.decrypt_bytes(stored.read())
         return ContentFile(plain, name=name)
 

@@ -37,8 +37,9 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -57,6 +58,9 @@ from django.utils.translation import ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -270,7 +274,7 @@ def _strip_pdf(content: bytes) -> bytes | None:
         objects = sum(len(numbers) for numbers in reader.xref.values())
         if objects + len(reader.xref_objStm) > _PDF_MAX_OBJECTS:
             return None
-        catalog = reader.trailer["/Root"].get_object()
+        catalog = reader.root_object
         catalog.pop(NameObject("/Metadata"), None)
         for page in reader.pages:
             page.pop(NameObject("/Metadata"), None)
@@ -445,9 +449,11 @@ class AttachmentsField(forms.FileField):
 
     widget = MultipleFileInput
 
-    def __init__(self, **kwargs: object) -> None:
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
+    def __init__(self, *, label: StrOrPromise | None = None, help_text: StrOrPromise = "",
+                 required: bool = False,
+                 error_messages: Mapping[str, StrOrPromise] | None = None) -> None:
+        super().__init__(label=label, help_text=help_text, required=required,
+                         error_messages=error_messages)
         self.widget.attrs.setdefault("accept", ACCEPT)
 
     def clean(self, data: object, initial: object = None) -> list[CleanUpload]:

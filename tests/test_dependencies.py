@@ -3,7 +3,8 @@
 - Every module that ``meldpunt/``, ``reports/`` and ``scripts/`` import (at any depth, also inside
   functions), and every app and middleware in the settings, is the standard library, our own
   code, or comes from a distribution ``pyproject.toml`` declares (runtime for ``meldpunt/`` and
-  ``reports/``; runtime or dev for ``scripts/``, which CI runs from the dev install).
+  ``reports/``; runtime or dev for ``scripts/``, which CI runs from the dev install, and for
+  imports under ``if TYPE_CHECKING:``, which only mypy runs).
 - Every requirement, runtime and dev, has an upper bound.
 - ``requirements/main.lock`` (runtime) and ``requirements/dev.lock`` (runtime + dev) pin every
   declared requirement inside its range, every pin carries hashes, and both pin the same version
@@ -34,12 +35,25 @@ LOCKS = {"main": ROOT / "requirements" / "main.lock", "dev": ROOT / "requirement
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)")
 
 
-def _top_level_imports(folder: Path) -> dict[str, str]:
-    """``{top-level module: first file importing it}`` for the absolute imports in ``folder``."""
+def _typing_only(tree: ast.AST) -> set[ast.AST]:
+    """The import statements inside ``if TYPE_CHECKING:`` blocks (only mypy runs them)."""
+    nodes: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            nodes.update(inner for statement in node.body for inner in ast.walk(statement))
+    return nodes
+
+
+def _top_level_imports(folder: Path, *, typing_only: bool = False) -> dict[str, str]:
+    """``{top-level module: first file importing it}`` for the absolute imports in ``folder``:
+    those that run (default), or those only under ``if TYPE_CHECKING:``."""
     found: dict[str, str] = {}
     for path in sorted(folder.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        checking = _typing_only(tree)
         for node in ast.walk(tree):
+            if (node in checking) != typing_only:
+                continue
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -90,6 +104,12 @@ def test_runtime_code_imports_only_declared_runtime_distributions():
     modules = {**_top_level_imports(ROOT / "meldpunt"), **_top_level_imports(ROOT / "reports"),
                **_settings_modules()}
     assert _undeclared(modules, RUNTIME) == []
+
+
+def test_typing_only_imports_are_declared_runtime_or_dev_distributions():
+    modules = {**_top_level_imports(ROOT / "meldpunt", typing_only=True),
+               **_top_level_imports(ROOT / "reports", typing_only=True)}
+    assert _undeclared(modules, RUNTIME + DEV) == []
 
 
 def test_scripts_import_only_declared_distributions():

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from reports.rendering.tables import form_tables
 
 #: Same input, same SVG: fixed id salt, no date in the metadata.
-_RC = {"svg.hashsalt": "meldpunt", "font.family": "DejaVu Sans", "font.size": 8}
+_RC: dict[RcKeyType, Any] = {
+    "svg.hashsalt": "meldpunt", "font.family": "DejaVu Sans", "font.size": 8}
+
+
+def _integer_locator() -> MaxNLocator:
+    """Matplotlib's default tick choice (``AutoLocator``), on whole numbers only."""
+    return MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True)
 
 
 def _svg(figure: Figure, *, prefix: str) -> str:
@@ -64,7 +73,7 @@ def grounds_chart_svg(*, data: dict, threshold: int) -> str:
                           textcoords="offset points", va="center")
         axes.set_xlim(0, max([value or 0 for value in values] + [1]) * 1.2)
         axes.set_title("Discriminatiegrond (totaal)")
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.xaxis.set_major_locator(_integer_locator())
         axes.spines[["top", "right"]].set_visible(False)
         return _svg(figure, prefix="grounds")
 
@@ -82,6 +91,6 @@ def trend_chart_svg(*, totals: list[tuple[int, int | None]]) -> str:
             axes.annotate("–" if total is None else str(total), (index, total or 0),
                           xytext=(0, 3), textcoords="offset points", ha="center")
         axes.set_title("Totaal aantal klachten per jaar")
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.yaxis.set_major_locator(_integer_locator())
         axes.spines[["top", "right"]].set_visible(False)
         return _svg(figure, prefix="trend")

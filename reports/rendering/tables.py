@@ -90,7 +90,9 @@ def form_tables(*, data: dict) -> list[FormTable]:
 
 def scope_name(*, report: AnnualReport) -> str:
     """The municipality's name, or the office's for the office-wide summary."""
-    return report.office.name if report.scope == OFFICE_SCOPE else report.municipality.name
+    if report.scope == OFFICE_SCOPE or report.municipality is None:
+        return report.office.name
+    return report.municipality.name
 
 
 def file_stem(*, report: AnnualReport, exact: bool = False) -> str:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -21,26 +20,26 @@ from guardian.shortcuts import get_objects_for_user
 
 from reports.models import Municipality, MunicipalityUserObjectPermission
 from reports.roles import CASEWORKER, COORDINATOR, MUNICIPALITY, ROLE_PERMISSIONS
+from reports.types import AnyUser, User
 
-User = AbstractBaseUser | AnonymousUser
 PORTAL_PERMISSION = "reports.view_municipality_reports"
 #: Every permission of the back-office roles: holding one makes an account back-office staff.
 BACKOFFICE_PERMISSIONS: tuple[str, ...] = tuple(sorted(
     {f"reports.{name}" for name in ROLE_PERMISSIONS[CASEWORKER] + ROLE_PERMISSIONS[COORDINATOR]}))
 
 
-def is_backoffice_user(*, user: User) -> bool:
+def is_backoffice_user(*, user: AnyUser) -> bool:
     """Whether ``user`` holds any back-office permission (superusers do)."""
     return user.is_authenticated and any(user.has_perm(p) for p in BACKOFFICE_PERMISSIONS)
 
 
-def is_municipal_account(*, user: User) -> bool:
+def is_municipal_account(*, user: AnyUser) -> bool:
     """Whether ``user`` is a municipal account: the portal permission and no back-office one."""
     return (user.is_authenticated and user.has_perm(PORTAL_PERMISSION)
             and not is_backoffice_user(user=user))
 
 
-def home_url(*, user: User) -> str:
+def home_url(*, user: AnyUser) -> str:
     """Where ``user`` lands after logging in: ``/gemeente/`` for a municipal account, else the
     back office's start page (``LOGIN_REDIRECT_URL``)."""
     if is_municipal_account(user=user):
@@ -52,7 +51,7 @@ def home_url(*, user: User) -> str:
 class MunicipalAccount:
     """A municipal account for the coordinators' screen."""
 
-    user: AbstractBaseUser
+    user: User
     municipalities: list[Municipality]
     enrolled: bool
 
@@ -77,7 +76,7 @@ def municipal_accounts() -> list[MunicipalAccount]:
                              enrolled=user.pk in enrolled) for user in users]
 
 
-def linked_municipalities(*, user: AbstractBaseUser) -> QuerySet[Municipality]:
+def linked_municipalities(*, user: User) -> QuerySet[Municipality]:
     """The municipalities ``user`` is linked to (object permission only), by name; also for a
     deactivated account (the portal itself shows a deactivated account nothing)."""
     return get_objects_for_user(user, PORTAL_PERMISSION, klass=Municipality,
@@ -85,7 +84,7 @@ def linked_municipalities(*, user: AbstractBaseUser) -> QuerySet[Municipality]:
                                 use_groups=False).order_by("name")
 
 
-def municipal_account_by_id(*, user_id: int) -> AbstractBaseUser | None:
+def municipal_account_by_id(*, user_id: int) -> User | None:
     """The municipal account ``user_id`` (active or deactivated), or ``None`` for any other
     account (back-office staff, superusers, accounts without a municipality or the role)."""
     links = MunicipalityUserObjectPermission.objects.filter(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, cast
 
 from django.db.models import (
     BooleanField,
@@ -28,6 +29,9 @@ from reports import crypto
 from reports.models import AccessLog, Complaint, ComplaintGround
 from reports.selectors.permissions import assignable_users
 from reports.timezones import AMSTERDAM, local_today
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 from reports.vocabulary import FINAL_STATUSES, Status
 
 #: ``?sort=`` column key -> the field it orders by. ``id`` is always added as a tie-breaker.
@@ -64,8 +68,22 @@ def overdue_condition(*, today: datetime.date | None = None) -> Q:
             & ~Q(status__in=FINAL_STATUSES))
 
 
+class OverdueAnnotation(TypedDict):
+    """The annotation ``with_overdue`` adds."""
+
+    is_overdue: bool
+
+
+#: A complaint read through ``with_overdue``.
+OverdueComplaint: TypeAlias = "WithAnnotations[Complaint, OverdueAnnotation]"
+
+
+#: A complaint, annotated or not (the sort keeps what it is given).
+_Case = TypeVar("_Case", bound=Complaint)
+
+
 def with_overdue(*, queryset: QuerySet[Complaint],
-                 today: datetime.date | None = None) -> QuerySet[Complaint]:
+                 today: datetime.date | None = None) -> QuerySet[OverdueComplaint]:
     """``queryset`` with a boolean ``is_overdue`` annotation computed in the database.
 
     Args:
@@ -78,24 +96,26 @@ def with_overdue(*, queryset: QuerySet[Complaint],
 
 
 def filter_overdue(*, queryset: QuerySet[Complaint], overdue: bool,
-                   today: datetime.date | None = None) -> QuerySet[Complaint]:
+                   today: datetime.date | None = None) -> QuerySet[OverdueComplaint]:
     """Only the overdue cases of ``queryset`` (``overdue=True``) or only the others (``False``).
 
     Uses the ``is_overdue`` annotation, adding it (``with_overdue``) when it is missing.
     """
-    if "is_overdue" not in queryset.query.annotations:
-        queryset = with_overdue(queryset=queryset, today=today)
-    return queryset.filter(is_overdue=overdue)
+    if "is_overdue" in queryset.query.annotations:  # read through with_overdue already
+        annotated = cast("QuerySet[OverdueComplaint]", queryset)
+    else:
+        annotated = with_overdue(queryset=queryset, today=today)
+    return annotated.filter(is_overdue=overdue)
 
 
-def case_list(*, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+def case_list(*, queryset: QuerySet[Complaint]) -> QuerySet[OverdueComplaint]:
     """``queryset`` prepared for the case list: the related rows it shows joined in, and
     ``is_overdue`` annotated. Adds no rows and no query per row."""
     return with_overdue(queryset=queryset.select_related(
         "assigned_to", "incident_municipality", "reporter_residence"))
 
 
-def for_export(*, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+def for_export(*, queryset: QuerySet[OverdueComplaint]) -> QuerySet[OverdueComplaint]:
     """``queryset`` (already through ``case_list``) with everything the export writes loaded:
     team joined in, grounds and handling prefetched (two queries per chunk of cases)."""
     return queryset.select_related("team").prefetch_related("grounds", "handling")
@@ -157,7 +177,7 @@ def parse_sort(value: str | None) -> str:
     return DEFAULT_SORT
 
 
-def sort_cases(*, queryset: QuerySet[Complaint], sort: str) -> QuerySet[Complaint]:
+def sort_cases(*, queryset: QuerySet[_Case], sort: str) -> QuerySet[_Case]:
     """``queryset`` ordered by the sort key ``sort`` (see ``parse_sort``), ``id`` breaking ties
     in the same direction, so the order is total and pages never repeat or skip a case.
 

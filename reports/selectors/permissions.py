@@ -7,17 +7,15 @@ Global named permissions (``Complaint.Meta.permissions``) are checked through Dj
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from reports.models import Complaint
+from reports.types import AnyUser
 from reports.vocabulary import FINAL_STATUSES
 
-User = AbstractBaseUser | AnonymousUser
 
-
-def visible_complaints(*, user: User) -> QuerySet[Complaint]:
+def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
     """The complaints ``user`` may see.
 
     Anyone with ``reports.view_all_complaints`` sees all; others see the cases they hold a
@@ -37,7 +35,7 @@ def visible_complaints(*, user: User) -> QuerySet[Complaint]:
     return Complaint.objects.filter(condition)
 
 
-def can_view(*, user: User, complaint: Complaint) -> bool:
+def can_view(*, user: AnyUser, complaint: Complaint) -> bool:
     """True when ``user`` may see ``complaint`` (see ``visible_complaints``)."""
     if not user.is_authenticated or not user.is_active:
         return False
@@ -49,7 +47,7 @@ def can_view(*, user: User, complaint: Complaint) -> bool:
     )
 
 
-def can_change(*, user: User, complaint: Complaint) -> bool:
+def can_change(*, user: AnyUser, complaint: Complaint) -> bool:
     """True when ``user`` may classify, annotate and move ``complaint`` through its workflow."""
     if not user.is_authenticated or not user.is_active:
         return False
@@ -57,19 +55,19 @@ def can_change(*, user: User, complaint: Complaint) -> bool:
             or user.has_perm("reports.change_complaint", complaint))
 
 
-def can_claim(*, user: User, complaint: Complaint) -> bool:
+def can_claim(*, user: AnyUser, complaint: Complaint) -> bool:
     """True when ``user`` may take the unassigned, open ``complaint`` for themselves."""
     return (complaint.assigned_to_id is None and complaint.status not in FINAL_STATUSES
             and user.is_authenticated and user.is_active
             and user.has_perm("reports.claim_complaint"))
 
 
-def can_assign(*, user: User) -> bool:
+def can_assign(*, user: AnyUser) -> bool:
     """True when ``user`` may assign complaints to any caseworker."""
     return user.is_authenticated and user.is_active and user.has_perm("reports.assign_complaint")
 
 
-def can_view_contact(*, user: User) -> bool:
+def can_view_contact(*, user: AnyUser) -> bool:
     """True when ``user`` may see reporter contact details."""
     return user.is_authenticated and user.has_perm("reports.view_reporter_contact")
 

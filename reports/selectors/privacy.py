@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,7 +69,7 @@ def due_for_retention(*, today: datetime.date | None = None) -> QuerySet[Complai
             .order_by("pk"))
 
 
-def _label(choices: type, code: str) -> str:
+def _label(choices: type[models.TextChoices], code: str) -> str:
     """The label of ``code`` (in the active language), ``""`` for an empty code."""
     if not code:
         return ""
@@ -97,7 +98,7 @@ def export_file_name(*, index: int, original_name: str) -> str:
 def _status_history(complaint: Complaint) -> list[dict[str, object]]:
     """Registration, status changes and removal of personal data, in plain terms (no staff
     names, no internal reasons)."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for row in ComplaintHistory.objects.filter(
             complaint=complaint,
             action__in=[History.CREATED, History.STATUS, History.PERSONAL_DATA_REMOVED]):

@@ -11,13 +11,12 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, Max, QuerySet
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
 from reports.models import OFFICE_SCOPE, AnnualReport, Municipality, Office
+from reports.types import AnyUser, User
 
-User = AbstractBaseUser | AnonymousUser
 VIEW_REPORTS = "reports.view_municipality_reports"
 
 
@@ -76,7 +75,7 @@ def trend_totals(*, report: AnnualReport, years: int = 3) -> list[tuple[int, int
     return totals
 
 
-def municipalities_of_account(*, user: User) -> QuerySet[Municipality]:
+def municipalities_of_account(*, user: AnyUser) -> QuerySet[Municipality]:
     """The municipalities whose reports ``user`` may see (object permission only)."""
     if not user.is_authenticated or not user.is_active:
         return Municipality.objects.none()
@@ -84,7 +83,7 @@ def municipalities_of_account(*, user: User) -> QuerySet[Municipality]:
                                 accept_global_perms=False, with_superuser=False)
 
 
-def reports_for_account(*, user: User) -> QuerySet[AnnualReport]:
+def reports_for_account(*, user: AnyUser) -> QuerySet[AnnualReport]:
     """The released reports of the municipalities ``user`` is linked to, every version; never
     the office summary. Newest year first, then municipality name, newest version first."""
     municipalities = municipalities_of_account(user=user)
@@ -94,15 +93,16 @@ def reports_for_account(*, user: User) -> QuerySet[AnnualReport]:
             .order_by("-year", "municipality__name", "-version"))
 
 
-def report_for_account(*, user: User, public_id: uuid.UUID) -> AnnualReport | None:
+def report_for_account(*, user: AnyUser, public_id: uuid.UUID) -> AnnualReport | None:
     """One report ``user`` may download, or ``None`` (then the view answers 404)."""
     return reports_for_account(user=user).filter(public_id=public_id).first()
 
 
-def accounts_of_municipality(*, municipality: Municipality) -> QuerySet:
+def accounts_of_municipality(*, municipality: Municipality) -> QuerySet[User]:
     """Active users linked to ``municipality`` (directly or through a group) with an e-mail
     address, ordered by username."""
     users = get_users_with_perms(municipality, only_with_perms_in=["view_municipality_reports"],
                                  with_superusers=False, with_group_users=True)
+    assert isinstance(users, QuerySet)  # a list only with attach_perms=True
     return (get_user_model().objects.filter(pk__in=users.values("pk"), is_active=True)
             .exclude(email="").order_by("username"))

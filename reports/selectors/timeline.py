@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from reports.models import Attachment, Complaint, ComplaintHistory, Message, Note
+from reports.types import User
 from reports.vocabulary import (
     ContactType,
     Ground,
@@ -129,10 +130,12 @@ def _reporter_field(row: ComplaintHistory) -> tuple[Change, ...]:
     """Only the name of the changed field, never its values."""
     name = row.to_value.partition("=")[0]
     try:
-        label = str(Complaint._meta.get_field(name).verbose_name)
+        model_field = Complaint._meta.get_field(name)
     except FieldDoesNotExist:  # shown as it is
-        label = name
-    return (Change(label),)
+        return (Change(name),)
+    if not isinstance(model_field, models.Field):
+        return (Change(name),)
+    return (Change(str(model_field.verbose_name)),)
 
 
 def _history_entry(row: ComplaintHistory) -> TimelineEntry:
@@ -155,7 +158,7 @@ def _history_entry(row: ComplaintHistory) -> TimelineEntry:
         title=row.get_action_display(), changes=changes, reason=row.reason, source=row)
 
 
-def _username(user: models.Model | None) -> str:
+def _username(user: User | None) -> str:
     return user.get_username() if user is not None else ""
 
 

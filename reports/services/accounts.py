@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -41,6 +41,7 @@ from reports.security import (
 )
 from reports.services.outbox import queue_email
 from reports.services.reports import link_municipal_account, unlink_municipal_account
+from reports.types import User
 
 #: The roles ``create_staff_user`` gives (municipal accounts: ``create_municipal_account``).
 STAFF_ROLES = (CASEWORKER, COORDINATOR)
@@ -118,7 +119,7 @@ def deactivate_user(*, user: Any, actor: Any | None) -> None:
                        actor_id=getattr(actor, "pk", None))
 
 
-def _new_account(*, username: str, email: str, email_required: bool) -> AbstractBaseUser:
+def _new_account(*, username: str, email: str, email_required: bool) -> User:
     """An active account without a usable password (it is set through the invitation).
 
     Raises:
@@ -153,7 +154,7 @@ def _new_account(*, username: str, email: str, email_required: bool) -> Abstract
 
 @transaction.atomic
 def create_staff_user(*, username: str, role: str, email: str = "",
-                      actor: Any | None = None) -> AbstractBaseUser:
+                      actor: Any | None = None) -> User:
     """Create a back-office account with ``role`` (``caseworker`` or ``coordinator``) and no
     password: pass on :func:`invitation_link`.
 
@@ -180,7 +181,7 @@ def create_staff_user(*, username: str, role: str, email: str = "",
     return user
 
 
-def invitation_link(*, user: AbstractBaseUser) -> str:
+def invitation_link(*, user: User) -> str:
     """The first-login link of ``user``: ``SITE_URL/backoffice/welkom/<uid>/<token>/``.
 
     It lets the user choose a password (then log in and set up the authenticator); it stops
@@ -195,7 +196,7 @@ def invitation_link(*, user: AbstractBaseUser) -> str:
 
 
 @transaction.atomic
-def send_invitation(*, user: AbstractBaseUser, actor: Any | None) -> None:
+def send_invitation(*, user: User, actor: Any | None) -> None:
     """E-mail ``user`` (through the outbox) a first-login link.
 
     Raises:
@@ -221,7 +222,7 @@ def send_invitation(*, user: AbstractBaseUser, actor: Any | None) -> None:
 @transaction.atomic
 def create_municipal_account(*, username: str, email: str,
                              municipalities: Iterable[Municipality], actor: Any | None,
-                             invite_by_email: bool = True) -> AbstractBaseUser:
+                             invite_by_email: bool = True) -> User:
     """Create a municipal account linked to ``municipalities`` and (unless
     ``invite_by_email`` is false: then pass on :func:`invitation_link` yourself) e-mail it an
     invitation.
@@ -244,7 +245,7 @@ def create_municipal_account(*, username: str, email: str,
 
 
 @transaction.atomic
-def link_account(*, user: AbstractBaseUser, municipality: Municipality,
+def link_account(*, user: User, municipality: Municipality,
                  actor: Any | None) -> None:
     """Link a municipal account to ``municipality`` (``link_municipal_account``), logged.
 
@@ -257,7 +258,7 @@ def link_account(*, user: AbstractBaseUser, municipality: Municipality,
 
 
 @transaction.atomic
-def unlink_account(*, user: AbstractBaseUser, municipality: Municipality,
+def unlink_account(*, user: User, municipality: Municipality,
                    actor: Any | None) -> None:
     """Unlink a municipal account from ``municipality`` (``unlink_municipal_account``), logged."""
     unlink_municipal_account(user=user, municipality=municipality)

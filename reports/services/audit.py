@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from collections.abc import Mapping
+
 from django.db import transaction
 
 from reports.models import AccessLog, Complaint
+from reports.types import User
 
 
 @transaction.atomic
-def log_access(*, user: AbstractBaseUser, action: str, complaint: Complaint | None = None,
-               detail: dict[str, object] | None = None) -> AccessLog:
+def log_access(*, user: User, action: str, complaint: Complaint | None = None,
+               detail: Mapping[str, object] | None = None) -> AccessLog:
     """Append one access-log entry.
 
     Args:
@@ -21,4 +23,4 @@ def log_access(*, user: AbstractBaseUser, action: str, complaint: Complaint | No
     """
     return AccessLog.objects.create(
         user=user, action=action, complaint=complaint,
-        case_number=complaint.case_number if complaint else "", detail=detail or {})
+        case_number=complaint.case_number if complaint else "", detail=dict(detail or {}))

@@ -14,8 +14,8 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Required, TypedDict, TypeVar, Unpack
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -48,6 +48,7 @@ from reports.services.notifications import (
     notify_reporter_of_receipt,
 )
 from reports.timezones import AMSTERDAM
+from reports.types import User
 from reports.uploads import CleanUpload, validate_upload
 from reports.vocabulary import (
     HANDLING_REQUIRING_IDENTITY,
@@ -98,6 +99,38 @@ def next_case_number(*, office: Office, year: int) -> str:
     return f"{office.code}-{year}-{last_number:04d}"
 
 
+class ComplaintFields(TypedDict, total=False):
+    """What the public form and staff registration collect about a new complaint: the keyword
+    arguments of ``register_complaint`` that ``submit_online_complaint`` and
+    ``register_staff_complaint`` pass on (see there for their meaning)."""
+
+    description: Required[str]
+    received_at: datetime.datetime | None
+    contact_type: str
+    incident_date: datetime.date | None
+    incident_municipality: Municipality | None
+    reporter_name: str
+    reporter_email: str
+    reporter_phone: str
+    reporter_residence: Municipality | None
+    consent_to_contact: bool
+    anonymity: str
+
+
+class ReporterChanges(TypedDict, total=False):
+    """New values for ``update_reporter_data``: any of ``PERSONAL_FIELDS`` and
+    ``RECORDED_FIELDS``."""
+
+    reporter_name: str
+    reporter_email: str
+    reporter_phone: str
+    reporter_residence: Municipality | None
+    consent_to_contact: bool
+    anonymity: str
+    reporter_consents_mediation: bool
+    other_party_consents_mediation: bool
+
+
 @transaction.atomic
 def register_complaint(
     *,
@@ -120,7 +153,7 @@ def register_complaint(
     societal_domain: str = "",
     nature: str = "",
     handling: Iterable[str] = (),
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     submission_token: uuid.UUID | None = None,
     reporter_language: str = "",
     receipt: receipts.NewReceiptCode | None = None,
@@ -199,7 +232,7 @@ class OnlineSubmission:
 
 def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | None = None,
                             language: str = "", attachments: Sequence[CleanUpload] = (),
-                            **fields: object) -> OnlineSubmission:
+                            **fields: Unpack[ComplaintFields]) -> OnlineSubmission:
     """Register a complaint from the public form: status ``new``, channel ``online``, no actor,
     with a new receipt code (``reports.services.receipts``).
 
@@ -211,7 +244,7 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
         attachments: files checked by ``reports.uploads.validate_upload``, stored with the new
             complaint in the same transaction (``store_reporter_attachments``); ignored for a
             repeated token.
-        fields: the keyword arguments of ``register_complaint`` that the form collects. A reporter
+        fields: the ``ComplaintFields`` the form collects (``register_complaint``'s). A reporter
             who leaves no name, e-mail or phone is recorded as fully anonymous.
 
     A new complaint queues a notice to the office (``notify_office_of_new_report``) and, if the
@@ -244,8 +277,8 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
 
 
 @transaction.atomic
-def register_staff_complaint(*, office: Office, actor: AbstractBaseUser, channel: str,
-                             **fields: object) -> Complaint:
+def register_staff_complaint(*, office: Office, actor: User, channel: str,
+                             **fields: Unpack[ComplaintFields]) -> Complaint:
     """Register a report a caseworker received by phone, e-mail, letter or in person
     (Besluit art. 7), with that channel recorded.
 
@@ -273,13 +306,16 @@ def _validate_codes(grounds: list[str], handling: list[str]) -> None:
         ComplaintHandling(code=code).clean_fields(exclude=["complaint"])
 
 
-def _set_codes(complaint: Complaint, model: type, codes: Iterable[str]) -> None:
+_Code = TypeVar("_Code", ComplaintGround, ComplaintHandling)
+
+
+def _set_codes(complaint: Complaint, model: type[_Code], codes: Iterable[str]) -> None:
     model.objects.filter(complaint=complaint).delete()
     model.objects.bulk_create([model(complaint=complaint, code=code)
                                for code in dict.fromkeys(codes)])
 
 
-def _require_change(actor: AbstractBaseUser, complaint: Complaint) -> None:
+def _require_change(actor: User, complaint: Complaint) -> None:
     if not permissions.can_change(user=actor, complaint=complaint):
         raise PermissionDenied
 
@@ -320,7 +356,7 @@ def _check_besluit_rules(*, anonymity: str, handling: Iterable[str], reporter_co
 def change_status(
     *,
     complaint: Complaint,
-    actor: AbstractBaseUser,
+    actor: User,
     to_status: str,
     expected_version: int | None = None,
     reason: str = "",
@@ -388,7 +424,8 @@ def change_status(
     from_status = locked.status
     locked.status = to_status
     _save(locked, fields)
-    detail = {Status.CLOSED: outcome, Status.REJECTED: rejection_reason}.get(to_status, "")
+    details: dict[str, str] = {Status.CLOSED: outcome, Status.REJECTED: rejection_reason}
+    detail = details.get(to_status, "")
     ComplaintHistory.objects.create(
         complaint=locked, actor=actor, action=History.STATUS, from_value=from_status,
         to_value=f"{to_status}:{detail}" if detail else to_status, reason=reason)
@@ -396,8 +433,8 @@ def change_status(
 
 
 @transaction.atomic
-def assign_complaint(*, complaint: Complaint, actor: AbstractBaseUser,
-                     assignee: AbstractBaseUser | None,
+def assign_complaint(*, complaint: Complaint, actor: User,
+                     assignee: User | None,
                      expected_version: int | None = None) -> Complaint:
     """Assign ``complaint`` to ``assignee`` (``None`` returns it to the queue).
 
@@ -437,7 +474,7 @@ def assign_complaint(*, complaint: Complaint, actor: AbstractBaseUser,
 
 
 @transaction.atomic
-def share_with_team(*, complaint: Complaint, actor: AbstractBaseUser, team: Team | None,
+def share_with_team(*, complaint: Complaint, actor: User, team: Team | None,
                     expected_version: int | None = None) -> Complaint:
     """Share ``complaint`` with ``team`` (``None`` stops sharing).
 
@@ -473,7 +510,7 @@ def share_with_team(*, complaint: Complaint, actor: AbstractBaseUser, team: Team
 def classify_complaint(
     *,
     complaint: Complaint,
-    actor: AbstractBaseUser,
+    actor: User,
     contact_type: str,
     grounds: Iterable[str],
     societal_domain: str,
@@ -530,8 +567,9 @@ RECORDED_FIELDS = ("consent_to_contact", "anonymity", "reporter_consents_mediati
 
 
 @transaction.atomic
-def update_reporter_data(*, complaint: Complaint, actor: AbstractBaseUser,
-                         expected_version: int | None = None, **changes: object) -> Complaint:
+def update_reporter_data(*, complaint: Complaint, actor: User,
+                         expected_version: int | None = None,
+                         **changes: Unpack[ReporterChanges]) -> Complaint:
     """Change the reporter's details, anonymity choice and mediation consents.
 
     Args:
@@ -551,16 +589,17 @@ def update_reporter_data(*, complaint: Complaint, actor: AbstractBaseUser,
     _require_change(actor, complaint)
     if not permissions.can_view_contact(user=actor):
         raise PermissionDenied
-    unknown = set(changes) - set(PERSONAL_FIELDS) - set(RECORDED_FIELDS)
+    values: dict[str, object] = dict(changes)
+    unknown = set(values) - set(PERSONAL_FIELDS) - set(RECORDED_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown reporter fields: {sorted(unknown)}")
     locked = _lock(complaint, expected_version)
-    changed = [field for field, value in changes.items() if getattr(locked, field) != value]
+    changed = [field for field, value in values.items() if getattr(locked, field) != value]
     if not changed:
         return locked
     old = {field: getattr(locked, field) for field in changed}
     for field in changed:
-        setattr(locked, field, changes[field])
+        setattr(locked, field, values[field])
     locked.full_clean(validate_unique=False, validate_constraints=False)
     _check_besluit_rules(anonymity=locked.anonymity,
                          handling=locked.handling.values_list("code", flat=True),
@@ -571,14 +610,14 @@ def update_reporter_data(*, complaint: Complaint, actor: AbstractBaseUser,
         ComplaintHistory(
             complaint=locked, actor=actor, action=History.REPORTER_DATA,
             from_value=field if field in PERSONAL_FIELDS else f"{field}={old[field]}",
-            to_value=field if field in PERSONAL_FIELDS else f"{field}={changes[field]}")
+            to_value=field if field in PERSONAL_FIELDS else f"{field}={values[field]}")
         for field in changed
     ])
     return locked
 
 
 @transaction.atomic
-def add_note(*, complaint: Complaint, author: AbstractBaseUser, text: str) -> Note:
+def add_note(*, complaint: Complaint, author: User, text: str) -> Note:
     """Add an internal note to ``complaint``.
 
     Raises:
@@ -592,7 +631,7 @@ def add_note(*, complaint: Complaint, author: AbstractBaseUser, text: str) -> No
 
 
 @transaction.atomic
-def record_message(*, complaint: Complaint, author: AbstractBaseUser, direction: str,
+def record_message(*, complaint: Complaint, author: User, direction: str,
                    body: str) -> Message:
     """Record correspondence with the reporter (sent to them, or received from them).
 
@@ -619,7 +658,7 @@ def record_message(*, complaint: Complaint, author: AbstractBaseUser, direction:
 
 
 @transaction.atomic
-def add_attachment(*, complaint: Complaint, uploaded_by: AbstractBaseUser,
+def add_attachment(*, complaint: Complaint, uploaded_by: User,
                    upload: UploadedFile) -> Attachment:
     """Store a file with the case under a generated name in private storage.
 

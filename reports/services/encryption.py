@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 
 from reports import crypto
@@ -35,6 +36,16 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
 MARKED_ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], str, str], ...] = (
     (Complaint, "receipt_code_hash", "k1$"),
 )
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    """The database column of the concrete field ``name`` of ``model``."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise ImproperlyConfigured(f"{model.__name__}.{name} is not a database column")
+    return field.column
+
+
 #: Rows read and written per transaction.
 BATCH_SIZE = 500
 
@@ -160,13 +171,13 @@ def rotate_encryption_keys(*, batch_size: int = BATCH_SIZE) -> RotationResult:
     for model, columns in ENCRYPTED_COLUMNS:
         table = model._meta.db_table
         for name in columns:
-            column = model._meta.get_field(name).column
+            column = _column(model, name)
             after: int | None = 0
             while after is not None:
                 after = _rotate_column_batch(table=table, column=column, after=after,
                                              batch_size=batch_size, result=result)
     for model, name, marker in MARKED_ENCRYPTED_COLUMNS:
-        table, column = model._meta.db_table, model._meta.get_field(name).column
+        table, column = model._meta.db_table, _column(model, name)
         after = 0
         while after is not None:
             after = _rotate_column_batch(table=table, column=column, after=after,

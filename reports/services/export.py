@@ -20,19 +20,21 @@ import csv
 import datetime
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
-from reports.models import AccessLog, Complaint
+from reports.models import AccessLog, ComplaintGround, ComplaintHandling
 from reports.selectors import permissions
+from reports.selectors.cases import OverdueComplaint
 from reports.services.audit import log_access
 from reports.timezones import AMSTERDAM
+from reports.types import User
 from reports.vocabulary import (
     Anonymity,
     Channel,
@@ -98,7 +100,7 @@ class ExportLabels:
     @classmethod
     def build(cls) -> ExportLabels:
         """The labels in the active language."""
-        def labels(vocabulary: type) -> dict[str, str]:
+        def labels(vocabulary: type[models.TextChoices]) -> dict[str, str]:
             return {code: str(label) for code, label in vocabulary.choices}
 
         return cls(status=labels(Status), channel=labels(Channel),
@@ -145,12 +147,13 @@ def header(*, include_contact: bool) -> list[str]:
     return columns
 
 
-def _joined(related: Iterable[object], vocabulary: list[tuple[str, str]]) -> str:
+def _joined(related: Iterable[ComplaintGround | ComplaintHandling],
+            vocabulary: list[tuple[str, str]]) -> str:
     codes = {item.code for item in related}
     return "; ".join(label for code, label in vocabulary if code in codes)
 
 
-def case_row(*, complaint: Complaint, include_contact: bool,
+def case_row(*, complaint: OverdueComplaint, include_contact: bool,
              labels: ExportLabels | None = None) -> list[object]:
     """One case as a row of raw values, in the order of ``header``.
 
@@ -264,7 +267,7 @@ def write_xlsx(*, rows: Iterable[Iterable[object]], title: str | None = None) ->
     return b"".join(xlsx_chunks(rows=rows, title=title))
 
 
-def export_cases(*, user: AbstractBaseUser, queryset: QuerySet[Complaint], fmt: str,
+def export_cases(*, user: User, queryset: QuerySet[OverdueComplaint], fmt: str,
                  filter_names: list[str]) -> ExportFile:
     """Export ``queryset`` in its order and log the export.
 
@@ -301,7 +304,7 @@ def export_cases(*, user: AbstractBaseUser, queryset: QuerySet[Complaint], fmt: 
     header_row = header(include_contact=include_contact)
     title = _("Cases")
 
-    def rows() -> Iterator[list[object]]:
+    def rows() -> Iterator[Sequence[object]]:
         yield header_row
         for complaint in queryset.iterator(chunk_size=CHUNK_SIZE):
             yield case_row(complaint=complaint, include_contact=include_contact, labels=labels)

@@ -69,7 +69,7 @@ COLUMNS: tuple[str, ...] = (
     "reference", "received_at", "channel", "contact_type", "status", "reporter_residence",
     "incident_municipality", "grounds", "societal_domain", "nature", "handling", "description",
 )
-REFERENCE_MAX_LENGTH = Complaint._meta.get_field("external_reference").max_length
+REFERENCE_MAX_LENGTH: int = Complaint._meta.get_field("external_reference").max_length or 0
 
 # Single-code columns: (vocabulary, required).
 _SINGLE_CODES: dict[str, tuple[Any, bool]] = {
@@ -364,7 +364,7 @@ def _parse_received_at(text: str, messages: list[str]) -> datetime.datetime | No
             FUTURE: _("received_at %(value)s lies in the future"),
             TOO_EARLY: _("received_at %(value)s is before 1 January 2000; no statistics year "
                          "counts it"),
-        }[error.code] % shown)
+        }[error.code or ""] % shown)
         return None
 
 

@@ -364,12 +364,12 @@ def _check_list(plan: MunicipalityUpdate, listed: dict[str, ListedMunicipality],
     merged_away = {m.former_code for m in new_mergers if m.effective_date <= plan.valid_from}
     merged_away |= {former for former, rows in recorded.items()
                     if any(date <= plan.valid_from for _, date in rows)}
-    for code, municipality in sorted(known.items()):
-        exists = ((municipality.dissolved_on is None or municipality.dissolved_on > plan.valid_from)
-                  and (municipality.established_on is None
-                       or municipality.established_on <= plan.valid_from))
+    for code, stored in sorted(known.items()):
+        exists = ((stored.dissolved_on is None or stored.dissolved_on > plan.valid_from)
+                  and (stored.established_on is None
+                       or stored.established_on <= plan.valid_from))
         if exists and code not in listed and code not in merged_away:
-            plan.errors.append(f"{code} {municipality.name} is not in the list and no merger "
+            plan.errors.append(f"{code} {stored.name} is not in the list and no merger "
                                f"says where it went")
 
 

@@ -22,7 +22,6 @@ import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -44,6 +43,7 @@ from reports.services import receipts
 from reports.services.audit import log_access
 from reports.services.notifications import REPORTER_MESSAGE
 from reports.storage import encrypted_storage
+from reports.types import User
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _emails_about(complaint: Complaint) -> Q:
 
 @transaction.atomic
 def remove_personal_data(*, complaint: Complaint, removal: str,
-                         actor: AbstractBaseUser | None = None, reason: str = "") -> Removal:
+                         actor: User | None = None, reason: str = "") -> Removal:
     """Remove the personal data of one case (see the module docstring for what goes and what
     stays), record ``personal_data_removed_at``/``personal_data_removal`` and append a
     ``ComplaintHistory`` row (``PERSONAL_DATA_REMOVED``, ``to_value`` = ``removal``).
@@ -203,7 +203,7 @@ class SubjectAccessExport:
     attachments: int
 
 
-def _require(user: AbstractBaseUser, complaint: Complaint, permission: str) -> None:
+def _require(user: User, complaint: Complaint, permission: str) -> None:
     """Raise ``PermissionDenied`` unless ``user`` holds ``permission`` and may see the case."""
     if not (user.is_authenticated and user.is_active and user.has_perm(permission)
             and permissions.can_view(user=user, complaint=complaint)):
@@ -218,7 +218,7 @@ def _export_language(complaint: Complaint) -> str:
 
 
 @transaction.atomic
-def export_personal_data(*, complaint: Complaint, user: AbstractBaseUser) -> SubjectAccessExport:
+def export_personal_data(*, complaint: Complaint, user: User) -> SubjectAccessExport:
     """A GDPR art. 15 export of the reporter's data on ``complaint``, recorded in the access log
     (``AccessLog.Action.SUBJECT_ACCESS``, detail: numbers of messages and attachments).
 
@@ -256,7 +256,7 @@ def export_personal_data(*, complaint: Complaint, user: AbstractBaseUser) -> Sub
 
 
 @transaction.atomic
-def erase_personal_data(*, complaint: Complaint, actor: AbstractBaseUser,
+def erase_personal_data(*, complaint: Complaint, actor: User,
                         reason: str) -> Removal:
     """Erase the personal data of ``complaint`` on the reporter's request (GDPR art. 17): the
     same removal as retention (``remove_personal_data``) with ``personal_data_removal =

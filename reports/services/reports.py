@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
@@ -42,6 +42,7 @@ from reports.selectors.statistics import COLUMNS, snapshots_for_year
 from reports.services.outbox import queue_email
 from reports.services.statistics import execute_statistics_run, write_documents
 from reports.timezones import AMSTERDAM
+from reports.types import User
 from reports.vocabulary import FORM_TABLES
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,10 @@ def _lock_office(office: Office) -> Office:
 
 
 def _notify_accounts(*, report: AnnualReport) -> None:
-    """Queue the "a report is available" e-mail for the municipality's accounts (no figures)."""
+    """Queue the "a report is available" e-mail for the municipality's accounts (no figures);
+    nothing for an office-wide report."""
+    if report.municipality is None:
+        return
     recipients = [user.email for user in
                   accounts_of_municipality(municipality=report.municipality)]
     if not recipients:
@@ -118,7 +122,7 @@ def _notify_accounts(*, report: AnnualReport) -> None:
 
 
 def release_annual_reports(*, office: Office, year: int,
-                           actor: AbstractBaseUser | None = None,
+                           actor: User | None = None,
                            run: StatisticsRun | None = None) -> list[AnnualReport]:
     """Release the protected annual reports of ``year``: one per served municipality and the
     office-wide summary (the sum of the municipal forms, scope ``"office"``).
@@ -235,7 +239,7 @@ CASE_PERMISSIONS = frozenset(ROLE_PERMISSIONS[CASEWORKER] + ROLE_PERMISSIONS[COO
 
 
 @transaction.atomic
-def link_municipal_account(*, user: AbstractBaseUser, municipality: Municipality) -> None:
+def link_municipal_account(*, user: User, municipality: Municipality) -> None:
     """Let ``user`` see the released reports of ``municipality`` (and get the e-mails).
 
     Grants the guardian object permission ``view_municipality_reports`` on the municipality and
@@ -255,7 +259,7 @@ def link_municipal_account(*, user: AbstractBaseUser, municipality: Municipality
 
 
 @transaction.atomic
-def unlink_municipal_account(*, user: AbstractBaseUser, municipality: Municipality) -> None:
+def unlink_municipal_account(*, user: User, municipality: Municipality) -> None:
     """Withdraw ``user``'s access to ``municipality``'s reports; when no municipality is left,
     the user also leaves the ``municipality`` role group."""
     remove_perm(VIEW_REPORTS, user, municipality)
@@ -264,7 +268,7 @@ def unlink_municipal_account(*, user: AbstractBaseUser, municipality: Municipali
     _forget_cached_permissions(user)
 
 
-def _forget_cached_permissions(user: AbstractBaseUser) -> None:
+def _forget_cached_permissions(user: User) -> None:
     """Drop the permission caches Django's and guardian's backends keep on the user object."""
     for name in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(name, None)

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from reports.models import AnnualSnapshot, Municipality, Office, StatisticsRun
 from reports.selectors.statistics import COLUMNS, count_annual_forms, snapshots_for_year
+from reports.types import User
 from reports.vocabulary import FORM_TABLES
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def _publish(task, run_id: int) -> None:
 
 @transaction.atomic
 def request_annual_statistics(*, office: Office, year: int,
-                              actor: AbstractBaseUser | None = None) -> StatisticsRun:
+                              actor: User | None = None) -> StatisticsRun:
     """Record a run for ``year`` and queue the job once the transaction commits.
 
     Raises:

@@ -6,18 +6,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from reports.filters import AccessLogFilter
 from reports.selectors import cases
+from reports.types import AuthenticatedHttpRequest
 
 
 @login_required
 @permission_required("reports.view_access_log", raise_exception=True)
 @require_GET
-def access_log(request: HttpRequest) -> HttpResponse:
+def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Access-log entries, newest first, paginated, filterable by ``user`` (a user id) and
     ``case`` (a case number). Shows identifiers only."""
     filterset = AccessLogFilter(request.GET or None, queryset=cases.access_log_entries())

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
@@ -32,10 +33,12 @@ from reports.security import (
     pending_totp_device,
     qr_code_data_uri,
     remaining_recovery_codes,
+    second_factor_verified,
     totp_device,
     totp_secret,
 )
 from reports.selectors.accounts import home_url
+from reports.types import AuthenticatedHttpRequest, User
 
 
 class SecondFactorForm(forms.Form):
@@ -86,13 +89,13 @@ def _verified(request: HttpRequest, device: django_otp.models.Device) -> None:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def second_factor(request: HttpRequest) -> HttpResponse:
+def second_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step of logging in: a code from the authenticator app or a recovery code."""
     device = totp_device(user=request.user)
     if device is None:
         return _same_query(request, "backoffice:second_factor_enrol")
     next_url = _next_url(request)
-    if request.user.is_verified():
+    if second_factor_verified(request.user):
         return HttpResponseRedirect(next_url)
     form = SecondFactorForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "next": next_url}
@@ -131,7 +134,7 @@ def _wrong_code(request: HttpRequest, outcome: SecondFactorOutcome, template: st
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def second_factor_enrol(request: HttpRequest) -> HttpResponse:
+def second_factor_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up the authenticator app (QR code and secret), confirm it with a code, then show
     ten single-use recovery codes once."""
     if has_second_factor(user=request.user):
@@ -155,7 +158,7 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def recovery_codes(request: HttpRequest) -> HttpResponse:
+def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """How many recovery codes are left; a POST replaces them with new ones, shown once."""
     if request.method == "POST":
         codes = new_recovery_codes(user=request.user)
@@ -182,7 +185,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("backoffice:password_reset_done")
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         log_security_event(event=SecurityEvent.PASSWORD_RESET_REQUESTED, request=self.request)
         return super().form_valid(form)
 
@@ -194,7 +197,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = False
     success_url = reverse_lazy("backoffice:password_reset_complete")
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         log_security_event(event=SecurityEvent.PASSWORD_RESET_COMPLETED, user=self.user,
                            request=self.request)
@@ -206,7 +209,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     success_url = reverse_lazy("backoffice:password_change_done")
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         log_security_event(event=SecurityEvent.PASSWORD_CHANGED, request=self.request)
         return response
@@ -222,7 +225,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
     post_reset_login = False
     success_url = reverse_lazy("backoffice:login")
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         log_security_event(event=SecurityEvent.INVITATION_ACCEPTED, user=self.user,
                            request=self.request)

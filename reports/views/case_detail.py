@@ -36,16 +36,17 @@ from reports.forms import (
 )
 from reports.models import AccessLog, Attachment, Complaint
 from reports.selectors import permissions
-from reports.selectors.cases import with_overdue
+from reports.selectors.cases import OverdueComplaint, with_overdue
 from reports.selectors.timeline import case_timeline
 from reports.services import complaints as complaint_services
 from reports.services.audit import log_access
+from reports.types import AuthenticatedHttpRequest
 
 #: At most this many cases in the case-number autocomplete.
 SEARCH_LIMIT = 20
 
 
-def _visible_case(request: HttpRequest, public_id: UUID) -> Complaint:
+def _visible_case(request: HttpRequest, public_id: UUID) -> OverdueComplaint:
     """The case with ``public_id`` if the user may see it (404 otherwise), annotated with
     ``is_overdue`` (``reports.selectors.cases.with_overdue``)."""
     visible = permissions.visible_complaints(user=request.user).select_related(
@@ -54,7 +55,7 @@ def _visible_case(request: HttpRequest, public_id: UUID) -> Complaint:
     return get_object_or_404(with_overdue(queryset=visible), public_id=public_id)
 
 
-def _changeable_case(request: HttpRequest, public_id: UUID) -> Complaint:
+def _changeable_case(request: HttpRequest, public_id: UUID) -> OverdueComplaint:
     """The case if the user may see (else 404) and change it (else 403)."""
     complaint = _visible_case(request, public_id)
     if not permissions.can_change(user=request.user, complaint=complaint):
@@ -64,7 +65,7 @@ def _changeable_case(request: HttpRequest, public_id: UUID) -> Complaint:
 
 @login_required
 @require_GET
-def complaint_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """One case: details, classification, timeline and the actions the user may take.
 
     Every opening is written to the access log.
@@ -131,7 +132,7 @@ def _apply(request: HttpRequest, complaint: Complaint, action: Callable[[], obje
         action()
     except ValidationError as error:
         for message in error.messages:
-            messages.error(request, message)
+            messages.error(request, str(message))
     else:
         messages.success(request, success)
     return _back(complaint)
@@ -144,7 +145,7 @@ def _invalid(request: HttpRequest, complaint: Complaint, form: forms.Form) -> Ht
         for message in field_errors:
             if field is not None and field.label and not field.widget.is_hidden:
                 message = f"{field.label}: {message}"
-            messages.error(request, message)
+            messages.error(request, str(message))
     return _back(complaint)
 
 
@@ -162,7 +163,7 @@ def _run(request: HttpRequest, complaint: Complaint, form: forms.Form,
 
 @login_required
 @require_POST
-def classify(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def classify(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Save the classification."""
     complaint = _changeable_case(request, public_id)
     form = ClassificationForm(request.POST)
@@ -173,7 +174,7 @@ def classify(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Move the case to another status, with a reason, outcome or rejection reason."""
     complaint = _changeable_case(request, public_id)
     form = StatusForm(request.POST, complaint=complaint, user=request.user)
@@ -184,7 +185,7 @@ def change_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def update_reporter(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def update_reporter(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Change the reporter's details, anonymity choice and mediation consents."""
     complaint = _changeable_case(request, public_id)
     if not permissions.can_view_contact(user=request.user):
@@ -197,7 +198,7 @@ def update_reporter(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def add_note(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Add an internal note."""
     complaint = _changeable_case(request, public_id)
     form = NoteForm(request.POST)
@@ -208,7 +209,7 @@ def add_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def record_message(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def record_message(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Record a message sent to, or received from, the reporter."""
     complaint = _changeable_case(request, public_id)
     form = MessageForm(request.POST)
@@ -219,7 +220,7 @@ def record_message(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_attachment(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def add_attachment(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Upload a file to the case."""
     complaint = _changeable_case(request, public_id)
     form = AttachmentForm(request.POST, request.FILES)
@@ -246,7 +247,7 @@ def download_filename(name: str) -> str:
 
 @login_required
 @require_GET
-def download_attachment(request: HttpRequest, public_id: UUID, attachment_id: UUID
+def download_attachment(request: AuthenticatedHttpRequest, public_id: UUID, attachment_id: UUID
                         ) -> FileResponse:
     """Stream an attachment of a case the user may see, as a download; logged.
 
@@ -270,7 +271,7 @@ def download_attachment(request: HttpRequest, public_id: UUID, attachment_id: UU
 
 @login_required
 @require_POST
-def assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def assign(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Assign the case to a caseworker (or back to the queue)."""
     complaint = _visible_case(request, public_id)
     if not permissions.can_assign(user=request.user):
@@ -283,7 +284,7 @@ def assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def claim(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def claim(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Take an unassigned case for yourself."""
     complaint = _visible_case(request, public_id)
     if not permissions.can_claim(user=request.user, complaint=complaint):
@@ -296,7 +297,7 @@ def claim(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def share(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def share(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Share the case with a team, or stop sharing it."""
     complaint = _visible_case(request, public_id)
     if not request.user.has_perm("reports.share_complaint"):
@@ -309,7 +310,7 @@ def share(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_search(request: HttpRequest) -> JsonResponse:
+def case_search(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Autocomplete for case numbers: at most ``SEARCH_LIMIT`` cases the user may see whose
     case number starts with ``q`` (case-insensitive), as
     ``[{"id": public_id, "case_number": ...}]`` ordered by case number."""

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -21,13 +23,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from reports.filters import ComplaintFilter
-from reports.models import Complaint
 from reports.security import SecurityEvent, log_security_event
 from reports.selectors import cases, permissions
+from reports.selectors.cases import OverdueComplaint
 from reports.services import export as export_service
+from reports.types import AuthenticatedHttpRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 #: The list's columns, in order: sort key and header label.
-COLUMNS: tuple[tuple[str, str], ...] = (
+COLUMNS: tuple[tuple[str, StrOrPromise], ...] = (
     ("case_number", gettext_lazy("Case number")),
     ("received_at", gettext_lazy("Received")),
     ("status", gettext_lazy("Status")),
@@ -38,21 +44,22 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _filtered_cases(request: HttpRequest) -> tuple[ComplaintFilter, QuerySet[Complaint], str]:
+def _filtered_cases(
+        request: HttpRequest) -> tuple[ComplaintFilter, QuerySet[OverdueComplaint], str]:
     """The filter set, the visible filtered and sorted cases, and the sort key in use. An invalid
     filter value matches no case (rather than being ignored, which would show too much)."""
     queryset = cases.case_list(queryset=permissions.visible_complaints(user=request.user))
     filterset = ComplaintFilter(request.GET or None, queryset=queryset)
     sort = cases.parse_sort(request.GET.get("sort"))
     valid = not filterset.is_bound or filterset.is_valid()
-    filtered = filterset.qs if valid else queryset.none()
+    filtered: QuerySet[OverdueComplaint] = filterset.qs if valid else queryset.none()
     return filterset, cases.sort_cases(queryset=filtered, sort=sort), sort
 
 
 def _sort_headers(query: QueryDict, sort: str) -> list[dict[str, object]]:
     """Per column: its label, a link that sorts by it (ascending, or descending when it is the
     current ascending sort), keeping the other parameters, and its current direction."""
-    headers = []
+    headers: list[dict[str, object]] = []
     for key, label in COLUMNS:
         direction = ("ascending" if sort == key else
                      "descending" if sort == f"-{key}" else "")
@@ -66,7 +73,7 @@ def _sort_headers(query: QueryDict, sort: str) -> list[dict[str, object]]:
 
 @login_required
 @require_GET
-def complaint_list(request: HttpRequest) -> HttpResponse:
+def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The cases the user may see, filtered, searched and sorted (newest first by default),
     paginated."""
     filterset, queryset, sort = _filtered_cases(request)
@@ -84,7 +91,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
 @permission_required("reports.export_complaints", raise_exception=True)
 @require_GET
 @never_cache
-def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The filtered, sorted case list (all pages, visible cases only) as CSV or XLSX, streamed
     (``reports.services.export``: constant memory, the first bytes leave at once).
 
@@ -107,7 +114,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpRespon
 @login_required
 @permission_required("reports.view_dashboard", raise_exception=True)
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Counts per status and per caseworker, and the overdue total, over the visible cases."""
     return render(request, "backoffice/dashboard.html", {
         "dashboard": cases.dashboard(

@@ -13,11 +13,12 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from reports.selectors import reports as report_selectors
+from reports.types import AuthenticatedHttpRequest
 from reports.views.statistics import report_file_response
 
 #: What a municipal account may download: the protected report only.
@@ -26,7 +27,7 @@ PORTAL_FORMATS = ("pdf", "csv", "xlsx")
 
 @login_required
 @require_GET
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every released version of the user's municipalities, the latest of each year marked."""
     released = list(report_selectors.reports_for_account(user=request.user))
     latest: dict[tuple[int, str], int] = {}
@@ -44,7 +45,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def report_file(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
+def report_file(request: AuthenticatedHttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
     """One released report of the user's municipalities, protected, as PDF, CSV or XLSX."""
     report = report_selectors.report_for_account(user=request.user, public_id=public_id)
     if report is None or fmt not in PORTAL_FORMATS:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,6 +21,7 @@ from reports.selectors.accounts import municipal_account_by_id, municipal_accoun
 from reports.selectors.reference import existing_municipalities
 from reports.services import accounts as account_services
 from reports.services.reference import current_office
+from reports.types import AuthenticatedHttpRequest, User
 
 PERMISSION = "reports.manage_municipal_accounts"
 
@@ -31,7 +31,7 @@ def _choices() -> QuerySet[Municipality]:
     return existing_municipalities().filter(offices=current_office())
 
 
-def _account(user_id: int) -> AbstractBaseUser:
+def _account(user_id: int) -> User:
     """A municipal account by id (active or not); 404 for any other account."""
     user = municipal_account_by_id(user_id=user_id)
     if user is None:
@@ -39,7 +39,7 @@ def _account(user_id: int) -> AbstractBaseUser:
     return user
 
 
-def _back(user: AbstractBaseUser | None = None) -> HttpResponseRedirect:
+def _back(user: User | None = None) -> HttpResponseRedirect:
     url = reverse("backoffice:municipal_accounts")
     return redirect(f"{url}#account-{user.pk}" if user is not None else url)
 
@@ -52,7 +52,7 @@ def _error(request: HttpRequest, exc: ValidationError) -> None:
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 @require_http_methods(["GET", "HEAD", "POST"])
-def municipal_account_list(request: HttpRequest) -> HttpResponse:
+def municipal_account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every municipal account with its municipalities; a POST creates one."""
     choices = _choices()
     form = MunicipalAccountForm(request.POST if request.method == "POST" else None,
@@ -84,7 +84,7 @@ def municipal_account_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 @require_POST
-def link(request: HttpRequest, user_id: int) -> HttpResponse:
+def link(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """Link the account to one more municipality."""
     user = _account(user_id)
     form = MunicipalityChoiceForm(request.POST, municipalities=_choices())
@@ -109,7 +109,7 @@ def link(request: HttpRequest, user_id: int) -> HttpResponse:
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 @require_POST
-def unlink(request: HttpRequest, user_id: int, code: str) -> HttpResponse:
+def unlink(request: AuthenticatedHttpRequest, user_id: int, code: str) -> HttpResponse:
     """Remove one municipality from the account."""
     user = _account(user_id)
     municipality = Municipality.objects.filter(code=code).first()
@@ -124,7 +124,7 @@ def unlink(request: HttpRequest, user_id: int, code: str) -> HttpResponse:
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 @require_POST
-def invite(request: HttpRequest, user_id: int) -> HttpResponse:
+def invite(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """E-mail the account a new first-login link."""
     user = _account(user_id)
     try:
@@ -140,7 +140,7 @@ def invite(request: HttpRequest, user_id: int) -> HttpResponse:
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 @require_POST
-def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def deactivate(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """Deactivate the account (after an explicit confirmation); its sessions end at once."""
     user = _account(user_id)
     if not DeactivateForm(request.POST).is_valid():

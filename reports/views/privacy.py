@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reports.models import Complaint
 from reports.selectors import permissions
 from reports.services import privacy
+from reports.types import AuthenticatedHttpRequest
 
 
 class ErasureForm(forms.Form):
@@ -52,7 +53,7 @@ def _case_with_permission(request: HttpRequest, public_id: UUID, permission: str
 @login_required
 @require_GET
 @never_cache
-def export_personal_data(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def export_personal_data(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Download the data-subject access export of the case as a ZIP (logged in the access
     log)."""
     complaint = _case_with_permission(request, public_id, "reports.export_personal_data")
@@ -66,7 +67,7 @@ def export_personal_data(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def erase_personal_data(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def erase_personal_data(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """GET: the confirmation page; POST: erase the case's personal data (reference and tick
     required) and go back to the case."""
     complaint = _case_with_permission(request, public_id, "reports.erase_personal_data")

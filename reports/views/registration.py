@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -15,11 +15,12 @@ from reports.forms import StaffRegistrationForm
 from reports.selectors import permissions
 from reports.services.complaints import register_staff_complaint
 from reports.services.reference import current_office
+from reports.types import AuthenticatedHttpRequest
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the registration form; on a valid POST register the report and open the new case.
 
     Needs ``reports.register_complaint`` (403 otherwise). Invalid input, including errors from the

@@ -36,6 +36,7 @@ from reports.selectors.statistics import latest_runs, snapshot_years, snapshots_
 from reports.services.reference import current_office
 from reports.services.reports import release_annual_reports
 from reports.services.statistics import form_csv, form_document, request_annual_statistics
+from reports.types import AuthenticatedHttpRequest
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -84,7 +85,7 @@ def _shown_year(request: HttpRequest, years: list[int]) -> int | None:
 
 @login_required
 @permission_required("reports.run_annual_statistics", raise_exception=True)
-def statistics(request: HttpRequest) -> HttpResponse:
+def statistics(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start the annual statistics for a year, follow the runs, release and download."""
     office = current_office()
     form = StatisticsRunForm(request.POST if request.method == "POST" else None)
@@ -120,7 +121,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("reports.release_annual_reports", raise_exception=True)
 @require_POST
-def release(request: HttpRequest, year: int) -> HttpResponse:
+def release(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
     """Release the protected reports of ``year`` (a new version only where something changed)."""
     try:
         released = release_annual_reports(office=current_office(), year=year,
@@ -141,7 +142,7 @@ def release(request: HttpRequest, year: int) -> HttpResponse:
 @permission_required("reports.run_annual_statistics", raise_exception=True)
 @require_GET
 @never_cache
-def run_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+def run_status(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> JsonResponse:
     """The state and progress of one run, for following it."""
     run = StatisticsRun.objects.filter(office=current_office(), public_id=public_id).first()
     if run is None:
@@ -153,7 +154,7 @@ def run_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
 @login_required
 @permission_required("reports.run_annual_statistics", raise_exception=True)
 @require_GET
-def report_file(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
+def report_file(request: AuthenticatedHttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
     """A released report, protected, as PDF, CSV or XLSX."""
     report = report_selectors.report_by_public_id(office=current_office(), public_id=public_id)
     if report is None:
@@ -164,7 +165,8 @@ def report_file(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> HttpRes
 @login_required
 @permission_required("reports.view_exact_statistics", raise_exception=True)
 @require_GET
-def report_exact_file(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
+def report_exact_file(request: AuthenticatedHttpRequest, public_id: uuid.UUID,
+                      fmt: str) -> HttpResponse:
     """A released report's exact (unprotected) counts as CSV, XLSX or JSON."""
     report = report_selectors.report_by_public_id(office=current_office(), public_id=public_id)
     if report is None or fmt == "pdf":

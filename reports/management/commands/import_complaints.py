@@ -29,8 +29,8 @@ class Command(BaseCommand):
             raise CommandError(_("Cannot read %(file)s: %(reason)s")
                                % {"file": file, "reason": error.strerror}) from error
         except ImportFailed as failure:
-            for error in failure.errors:
-                self.stderr.write(str(error))
+            for problem in failure.errors:
+                self.stderr.write(str(problem))
             raise CommandError(_("Nothing was imported: %(count)d error(s).")
                                % {"count": len(failure.errors)}) from failure
         self.stdout.write(_("Imported %(created)d, skipped %(skipped)d (already present).")
