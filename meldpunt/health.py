@@ -97,9 +97,10 @@ def readiness_checks() -> dict[str, HealthCheck | None]:
 
 
 async def _run(checks: dict[str, HealthCheck | None]) -> dict[str, str]:
-    names = [name for name, check in checks.items() if check is not None]
+    used = {name: check for name, check in checks.items() if check is not None}
+    names = list(used)
     results: list[HealthCheckResult] = await asyncio.gather(
-        *(checks[name].get_result() for name in names))  # type: ignore[union-attr]
+        *(check.get_result() for check in used.values()))
     states = {name: NOT_USED for name, check in checks.items() if check is None}
     for name, result in zip(names, results, strict=True):
         if result.error is None:

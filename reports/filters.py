@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import AccessLog, Complaint, Team
@@ -65,8 +66,9 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["q", "status", "assignee", "team", "municipality", "ground",
                   "societal_domain", "channel", "received_after", "received_before", "overdue"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None,
+                 queryset: QuerySet[Complaint] | None = None) -> None:
+        super().__init__(data, queryset=queryset)
         self.filters["assignee"].queryset = assignable_users()
         # The office's own municipalities and those that occur in cases, not all 342.
         self.filters["municipality"].queryset = reference.filter_municipalities()
@@ -116,6 +118,7 @@ class AccessLogFilter(django_filters.FilterSet):
         model = AccessLog
         fields = ["user", "case"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None,
+                 queryset: QuerySet[AccessLog] | None = None) -> None:
+        super().__init__(data, queryset=queryset)
         self.filters["user"].queryset = get_user_model().objects.order_by("username")

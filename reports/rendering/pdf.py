@@ -25,8 +25,8 @@ class DataOnlyFetcher(URLFetcher):
     """A WeasyPrint URL fetcher that only serves ``data:`` URLs; it refuses everything else
     (http, https, file, …) and remembers what it refused in ``refused``."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(allowed_protocols=("data",), **kwargs)
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("data",))
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: dict | None = None):  # noqa: ANN201 - WeasyPrint's type

@@ -84,7 +84,7 @@ def create_demo_users() -> dict[str, DemoCredentials]:
 
 
 @transaction.atomic
-def set_roles(*, user: Any, roles: Iterable[str], actor: Any) -> None:
+def set_roles(*, user: User, roles: Iterable[str], actor: User) -> None:
     """Give ``user`` exactly the roles ``roles`` (names from ``reports.roles``).
 
     Raises:
@@ -99,7 +99,7 @@ def set_roles(*, user: Any, roles: Iterable[str], actor: Any) -> None:
                        roles=roles)
 
 
-def user_sessions(*, user: Any) -> list[Session]:
+def user_sessions(*, user: User) -> list[Session]:
     """The unexpired database sessions logged in as ``user``."""
     found = []
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
@@ -109,14 +109,14 @@ def user_sessions(*, user: Any) -> list[Session]:
 
 
 @transaction.atomic
-def deactivate_user(*, user: Any, actor: Any | None) -> None:
+def deactivate_user(*, user: User, actor: User | None) -> None:
     """Deactivate ``user`` and end all their sessions at once; their first-login link stops
     working too. ``actor`` is ``None`` on the command line."""
     user.is_active = False
     user.save(update_fields=["is_active"])
     Session.objects.filter(pk__in=[s.pk for s in user_sessions(user=user)]).delete()
     log_security_event(event=SecurityEvent.USER_DEACTIVATED, user=user,
-                       actor_id=getattr(actor, "pk", None))
+                       actor_id=actor.pk if actor is not None else None)
 
 
 def _new_account(*, username: str, email: str, email_required: bool) -> User:

@@ -247,8 +247,9 @@ def export_personal_data(*, complaint: Complaint, user: User) -> SubjectAccessEx
                 entry["missing"] = True
         archive.writestr("personal-data.json",
                          json.dumps(data.document, ensure_ascii=False, indent=2))
+    messages = data.document["messages"]
     log_access(user=user, action=AccessLog.Action.SUBJECT_ACCESS, complaint=complaint,
-               detail={"messages": len(data.document["messages"]),  # type: ignore[arg-type]
+               detail={"messages": len(messages) if isinstance(messages, list) else 0,
                        "attachments": len(data.attachments)})
     return SubjectAccessExport(content=buffer.getvalue(),
                                filename=f"personal-data-{complaint.case_number}.zip",

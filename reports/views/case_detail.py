@@ -214,7 +214,8 @@ def record_message(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRe
     complaint = _changeable_case(request, public_id)
     form = MessageForm(request.POST)
     return _run(request, complaint, form, lambda: complaint_services.record_message(
-        complaint=complaint, author=request.user, **form.cleaned_data),
+        complaint=complaint, author=request.user, direction=form.cleaned_data["direction"],
+        body=form.cleaned_data["body"]),
         _("Message recorded."))
 
 

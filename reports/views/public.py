@@ -70,11 +70,10 @@ def report(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(max(wait, 1))
         return response
     if form.is_valid():
-        fields = {key: value for key, value in form.cleaned_data.items()
-                  if key != "extra_remark"}
         submission = submit_online_complaint(
             office=current_office(), submission_token=token,
-            language=translation.get_language() or "", **fields)
+            language=translation.get_language() or "",
+            attachments=form.cleaned_data["attachments"], **form.complaint_fields())
         remember_receipt(request, submission)
         return redirect("intake:thanks")
     return render_intake(request, form=form, status=400)

@@ -31,8 +31,9 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffRegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            complaint = register_staff_complaint(office=current_office(), actor=request.user,
-                                                 **form.cleaned_data)
+            complaint = register_staff_complaint(
+                office=current_office(), actor=request.user,
+                channel=form.cleaned_data["channel"], **form.complaint_fields())
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from reports.models import Municipality
 from reports.selectors.accounts import municipal_accounts
 from reports.services import accounts
+from reports.types import User
 
 
 class Command(BaseCommand):
@@ -63,7 +64,7 @@ class Command(BaseCommand):
                           f"{', '.join(m.name for m in municipalities)}.")
         self._print_link(user)
 
-    def _print_link(self, user: Any) -> None:
+    def _print_link(self, user: User) -> None:
         self.stdout.write("Give this first-login link to the user (it works once):")
         self.stdout.write(accounts.invitation_link(user=user))
 
