@@ -36,7 +36,9 @@ class ComplaintFilter(django_filters.FilterSet):
     Query parameters: ``q``, ``status``, ``assignee`` (a user id or ``null`` for unassigned),
     ``team``, ``municipality`` (CBS code), ``ground``, ``societal_domain``, ``channel``,
     ``received_after`` and ``received_before`` (inclusive ``YYYY-MM-DD`` dates in
-    Europe/Amsterdam) and ``overdue`` (``true`` or ``false``).
+    Europe/Amsterdam), ``overdue`` and ``unread`` (``true`` or ``false``; unread: the
+    reporter replied or sent files since the requesting user last opened the case, so pass
+    ``request``).
     """
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
@@ -60,11 +62,14 @@ class ComplaintFilter(django_filters.FilterSet):
                                                 method="filter_received_before")
     overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue",
                                            widget=AllYesNoSelect)
+    unread = django_filters.BooleanFilter(label=_("Unread reply"), method="filter_unread",
+                                          widget=AllYesNoSelect)
 
     class Meta:
         model = Complaint
         fields = ["q", "status", "assignee", "team", "municipality", "ground",
-                  "societal_domain", "channel", "received_after", "received_before", "overdue"]
+                  "societal_domain", "channel", "received_after", "received_before", "overdue",
+                  "unread"]
 
     def __init__(self, data: QueryDict | None = None,
                  queryset: QuerySet[Complaint] | None = None) -> None:
@@ -106,6 +111,11 @@ class ComplaintFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         """Only overdue cases (``true``) or only cases that are not overdue (``false``)."""
         return cases.filter_overdue(queryset=queryset, overdue=value)
+
+    def filter_unread(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        """Only cases unread for the requesting user (``true``) or only the others."""
+        user = getattr(self.request, "user", None)
+        return cases.filter_unread(queryset=queryset, user=user, unread=value)
 
 
 class AccessLogFilter(django_filters.FilterSet):

@@ -31,3 +31,11 @@ def allowed_next(status: str) -> list[str]:
     """The statuses reachable from ``status``, in the order of ``Status``."""
     targets = TRANSITIONS.get(status, frozenset())
     return [value for value in Status.values if value in targets]
+
+
+#: Status changes the reporter's own activity causes, without a staff member: a reply or file
+#: through the follow-up portal ends "waiting for the reporter". Every pair is also in
+#: ``TRANSITIONS`` (a test checks it), so the one table still decides what is allowed.
+REPORTER_ACTIVITY_TRANSITIONS: dict[str, str] = {
+    Status.AWAITING_REPORTER: Status.IN_PROGRESS,
+}

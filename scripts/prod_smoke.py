@@ -540,7 +540,7 @@ def journey(port: int, env: dict[str, str], mail: MailSink, services: list[Servi
                                      "rookproef-coordinator")
     page = log_in(caseworker, "rookproef-behandelaar", worker_secret,
                   caseworker.password)  # type: ignore[attr-defined]
-    check(page.path == "/backoffice/", f"the caseworker landed on {page.path}")
+    check(page.path == "/backoffice/werkvoorraad/", f"the caseworker landed on {page.path}")
     step("2. caseworker and coordinator: first-login link, password, authenticator; the "
          "caseworker logs in with password and TOTP")
 

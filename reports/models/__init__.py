@@ -12,6 +12,7 @@ from .complaint import (
     ComplaintUserObjectPermission,
     Message,
     Note,
+    UnreadCase,
 )
 from .outbox import OutboundEmail
 from .reference import Municipality, MunicipalityList, MunicipalityMerger, Office
@@ -49,5 +50,6 @@ __all__ = [
     "MunicipalityMerger",
     "Note",
     "Office",
+    "UnreadCase",
     "StatisticsRun",
 ]

@@ -230,6 +230,9 @@ class ComplaintHistory(AppendOnlyModel):
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    #: The reporter caused this change themselves (a reply through the follow-up portal moved
+    #: the case on); ``actor`` is ``None`` then.
+    by_reporter = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -279,6 +282,31 @@ class Message(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"message {self.pk} ({self.direction}) on complaint {self.complaint_id}"
+
+
+class UnreadCase(models.Model):
+    """Reporter activity on a case that ``user`` has not seen yet: one row per user and case.
+
+    Written when the reporter replies or sends files through the follow-up portal, for the
+    case's assignee (or, while unassigned, the members of its team; without a team, everyone
+    who handles the unassigned queue). Deleted when that user opens the case. The unique
+    constraint's index (user first) serves "my unread cases" and the list's unread marker.
+    """
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE,
+                                  related_name="unread_marks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    #: The first reporter activity the user has not seen (timezone-aware).
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "complaint"], name="unique_unread_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"complaint {self.complaint_id} unread for user {self.user_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -40,10 +40,13 @@ def is_municipal_account(*, user: AnyUser) -> bool:
 
 
 def home_url(*, user: AnyUser) -> str:
-    """Where ``user`` lands after logging in: ``/gemeente/`` for a municipal account, else the
-    back office's start page (``LOGIN_REDIRECT_URL``)."""
+    """Where ``user`` lands after logging in: ``/gemeente/`` for a municipal account, the work
+    queue ("Mijn werkvoorraad") for those who handle cases (``claim_complaint``), else the back
+    office's case list (``LOGIN_REDIRECT_URL``)."""
     if is_municipal_account(user=user):
         return reverse("municipal:reports")
+    if user.is_authenticated and user.has_perm("reports.claim_complaint"):
+        return reverse("backoffice:worklist")
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 

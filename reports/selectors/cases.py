@@ -26,7 +26,7 @@ from django.db.models import (
 )
 
 from reports import crypto
-from reports.models import AccessLog, Complaint, ComplaintGround
+from reports.models import AccessLog, Complaint, ComplaintGround, UnreadCase
 from reports.selectors.permissions import assignable_users
 from reports.timezones import AMSTERDAM, local_today
 
@@ -106,6 +106,23 @@ def filter_overdue(*, queryset: QuerySet[Complaint], overdue: bool,
     else:
         annotated = with_overdue(queryset=queryset, today=today)
     return annotated.filter(is_overdue=overdue)
+
+
+def with_unread(*, queryset: QuerySet[Complaint], user: object) -> QuerySet[Complaint]:
+    """``queryset`` with a boolean ``is_unread`` annotation: the reporter replied or sent files
+    since ``user`` last opened the case (an ``UnreadCase`` row; an ``EXISTS`` on its
+    (user, complaint) unique index)."""
+    user_id = getattr(user, "pk", None)
+    return queryset.annotate(is_unread=Exists(UnreadCase.objects.filter(
+        complaint=OuterRef("pk"), user_id=user_id)))
+
+
+def filter_unread(*, queryset: QuerySet[Complaint], user: object,
+                  unread: bool = True) -> QuerySet[Complaint]:
+    """Only the cases unread for ``user`` (``unread=True``) or only the others."""
+    if "is_unread" not in queryset.query.annotations:
+        queryset = with_unread(queryset=queryset, user=user)
+    return queryset.filter(is_unread=unread)
 
 
 def case_list(*, queryset: QuerySet[Complaint]) -> QuerySet[OverdueComplaint]:
@@ -196,12 +213,15 @@ def sort_cases(*, queryset: QuerySet[_Case], sort: str) -> QuerySet[_Case]:
 
 @dataclass(frozen=True)
 class CaseworkerLoad:
-    """Open and overdue cases of one caseworker; ``user_id`` ``None`` is the unassigned queue."""
+    """Open, overdue and unread cases of one caseworker; ``user_id`` ``None`` is the unassigned
+    queue. ``unread``: open cases with reporter activity the assignee has not opened yet (always
+    0 for the queue, which has no assignee)."""
 
     user_id: int | None
     username: str
     open: int
     overdue: int
+    unread: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,6 +236,7 @@ class Dashboard:
     per_caseworker: list[CaseworkerLoad]
     open_total: int
     overdue_total: int
+    unread_total: int = 0
 
 
 def dashboard(*, queryset: QuerySet[Complaint],
@@ -223,8 +244,9 @@ def dashboard(*, queryset: QuerySet[Complaint],
     """Counts for the coordinator dashboard over ``queryset``, in three aggregate queries.
 
     Per status: every status with its number of cases. Per caseworker: open cases (status not in
-    ``FINAL_STATUSES``) and overdue cases per assignee, listing every user who may handle cases
-    (zeros included), anyone else who still holds open cases, and the unassigned queue.
+    ``FINAL_STATUSES``), overdue cases and cases unread by the assignee, per assignee, listing
+    every user who may handle cases (zeros included), anyone else who still holds open cases,
+    and the unassigned queue.
 
     Args:
         today: see ``overdue_condition``.
@@ -233,10 +255,13 @@ def dashboard(*, queryset: QuerySet[Complaint],
     per_status = [(value, str(label), status_counts.get(value, 0))
                   for value, label in Status.choices]
 
-    open_cases = with_overdue(queryset=queryset, today=today).exclude(status__in=FINAL_STATUSES)
+    open_cases = with_overdue(queryset=queryset, today=today).exclude(
+        status__in=FINAL_STATUSES).annotate(unread_by_assignee=Exists(UnreadCase.objects.filter(
+            complaint=OuterRef("pk"), user=OuterRef("assigned_to"))))
     grouped = (open_cases.order_by()
                .values("assigned_to", "assigned_to__username")
-               .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True))))
+               .annotate(open=Count("id"), overdue=Count("id", filter=Q(is_overdue=True)),
+                         unread=Count("id", filter=Q(unread_by_assignee=True))))
     loads: dict[int | None, CaseworkerLoad] = {
         user.pk: CaseworkerLoad(user_id=user.pk, username=user.get_username(), open=0, overdue=0)
         for user in assignable_users()
@@ -245,13 +270,14 @@ def dashboard(*, queryset: QuerySet[Complaint],
     for row in grouped:
         loads[row["assigned_to"]] = CaseworkerLoad(
             user_id=row["assigned_to"], username=row["assigned_to__username"] or "",
-            open=row["open"], overdue=row["overdue"])
+            open=row["open"], overdue=row["overdue"], unread=row["unread"])
     per_caseworker = sorted(loads.values(),
                             key=lambda load: (load.user_id is None, load.username, load.user_id))
     return Dashboard(
         per_status=per_status, per_caseworker=per_caseworker,
         open_total=sum(load.open for load in per_caseworker),
         overdue_total=sum(load.overdue for load in per_caseworker),
+        unread_total=sum(load.unread for load in per_caseworker),
     )
 
 

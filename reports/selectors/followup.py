@@ -105,3 +105,19 @@ def portal_files(*, complaint: Complaint) -> list[PortalFile]:
     rows = Attachment.objects.filter(complaint=complaint, uploaded_by__isnull=True)
     return [PortalFile(name=row.original_name, size=row.size, at=row.uploaded_at)
             for row in rows.order_by("uploaded_at", "id")]
+
+
+def reporter_waiting_since(*, conversation: list[PortalMessage],
+                           files: list[PortalFile]) -> datetime.datetime | None:
+    """When the reporter last sent something the office has not answered yet, else ``None``.
+
+    The reporter's latest message or file counts when no office message came after it; the
+    portal then says "your message was sent on ...; we will answer". Works on what
+    ``portal_messages`` and ``portal_files`` returned (no query).
+    """
+    last_office = max((m.at for m in conversation if not m.from_reporter), default=None)
+    last_reporter = max([*(m.at for m in conversation if m.from_reporter),
+                         *(f.at for f in files)], default=None)
+    if last_reporter is None or (last_office is not None and last_office >= last_reporter):
+        return None
+    return last_reporter

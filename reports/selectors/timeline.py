@@ -59,8 +59,8 @@ class TimelineEntry:
         source: the underlying row (``ComplaintHistory``, ``Note``, ``Message`` or
             ``Attachment``).
         by_reporter: the reporter did it themselves: a message sent through the follow-up
-            portal, or a file sent with the report form or through the portal (``actor`` is
-            ``""`` then).
+            portal, a file sent with the report form or through the portal, or the status
+            change their reply caused (``actor`` is ``""`` then).
     """
 
     kind: str
@@ -155,7 +155,8 @@ def _history_entry(row: ComplaintHistory) -> TimelineEntry:
         changes = ()
     return TimelineEntry(
         kind="history", at=row.at, actor=row.actor.get_username() if row.actor else "",
-        title=row.get_action_display(), changes=changes, reason=row.reason, source=row)
+        title=row.get_action_display(), changes=changes, reason=row.reason, source=row,
+        by_reporter=row.by_reporter)
 
 
 def _username(user: User | None) -> str:

@@ -59,7 +59,7 @@ from reports.vocabulary import (
     RejectionReason,
     Status,
 )
-from reports.workflow import TRANSITIONS
+from reports.workflow import REPORTER_ACTIVITY_TRANSITIONS, TRANSITIONS
 
 logger = logging.getLogger(__name__)
 CASE_PERMISSIONS = ("reports.view_complaint", "reports.change_complaint")
@@ -429,6 +429,31 @@ def change_status(
     ComplaintHistory.objects.create(
         complaint=locked, actor=actor, action=History.STATUS, from_value=from_status,
         to_value=f"{to_status}:{detail}" if detail else to_status, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def resume_after_reporter_activity(*, complaint: Complaint) -> Complaint:
+    """Move ``complaint`` on after the reporter replied or sent files through the portal, as
+    ``reports.workflow.REPORTER_ACTIVITY_TRANSITIONS`` says (waiting for the reporter -> in
+    progress); other statuses stay as they are.
+
+    The transition is checked against ``TRANSITIONS`` like any other. The history row has no
+    actor and ``by_reporter`` set ("by the reporter" in the timeline). The version goes up, so
+    a form opened before the reply is refused as stale.
+
+    Returns:
+        The locked, possibly changed complaint.
+    """
+    locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    to_status = REPORTER_ACTIVITY_TRANSITIONS.get(locked.status)
+    if to_status is None or to_status not in TRANSITIONS.get(locked.status, frozenset()):
+        return locked
+    from_status, locked.status = locked.status, to_status
+    _save(locked, ["status"])
+    ComplaintHistory.objects.create(complaint=locked, actor=None, action=History.STATUS,
+                                    from_value=from_status, to_value=to_status,
+                                    by_reporter=True)
     return locked
 
 

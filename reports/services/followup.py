@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from reports import throttling
 from reports.models import Attachment, Complaint, ComplaintHistory, Message
 from reports.services import receipts
+from reports.services.casework import record_reporter_activity
 
 if TYPE_CHECKING:
     from reports.uploads import CleanUpload
@@ -131,7 +132,9 @@ def _lock_open_case(complaint: Complaint) -> Complaint:
 @transaction.atomic
 def add_reporter_message(*, complaint: Complaint, body: str) -> Message:
     """Store a message the reporter sent through the portal: direction "in", no author, and a
-    ``ComplaintHistory`` row (``REPORTER_MESSAGE``, no actor) in the same transaction.
+    ``ComplaintHistory`` row (``REPORTER_MESSAGE``, no actor) in the same transaction, and the
+    follow-ups of reporter activity (``casework.record_reporter_activity``: unread for the
+    handlers, e-mail to the assignee, "waiting for the reporter" ends).
 
     Args:
         complaint: the case the reporter's session opened.
@@ -155,13 +158,15 @@ def add_reporter_message(*, complaint: Complaint, body: str) -> Message:
     ComplaintHistory.objects.create(complaint=locked, actor=None,
                                     action=ComplaintHistory.Action.REPORTER_MESSAGE,
                                     to_value=f"message:{message.pk}")
+    record_reporter_activity(complaint=locked, at=message.created_at)
     logger.info("followup: reporter message id=%s complaint id=%s", message.pk, locked.pk)
     return message
 
 
 @transaction.atomic
 def add_reporter_files(*, complaint: Complaint, files: Sequence[CleanUpload]) -> list[Attachment]:
-    """Store files the reporter sent through the portal (``uploaded_by`` ``None``).
+    """Store files the reporter sent through the portal (``uploaded_by`` ``None``), with the
+    follow-ups of reporter activity (``casework.record_reporter_activity``).
 
     Args:
         complaint: the case the reporter's session opened.
@@ -184,5 +189,6 @@ def add_reporter_files(*, complaint: Complaint, files: Sequence[CleanUpload]) ->
                               % {"max": settings.ATTACHMENT_MAX_FILES}, code="too_many")
     locked = _lock_open_case(complaint)
     attachments = store_reporter_attachments(complaint=locked, files=files)
+    record_reporter_activity(complaint=locked, at=attachments[0].uploaded_at)
     logger.info("followup: %d reporter file(s) complaint id=%s", len(attachments), locked.pk)
     return attachments

@@ -11,6 +11,7 @@ from reports.views import (
     privacy,
     registration,
     statistics,
+    worklist,
 )
 
 
@@ -52,6 +53,7 @@ app_name = "backoffice"
 urlpatterns = [
     *auth_urlpatterns,  # login, logout, second factor, passwords
     path("", cases.complaint_list, name="complaint_list"),
+    path("werkvoorraad/", worklist.worklist, name="worklist"),
     path("zaken/<uuid:public_id>/", case_detail.complaint_detail, name="complaint_detail"),
     path("zaken/<uuid:public_id>/classificeren/", case_detail.classify, name="classify"),
     path("zaken/<uuid:public_id>/status/", case_detail.change_status, name="change_status"),

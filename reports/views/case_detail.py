@@ -38,6 +38,7 @@ from reports.models import AccessLog, Attachment, Complaint
 from reports.selectors import permissions
 from reports.selectors.cases import OverdueComplaint, with_overdue
 from reports.selectors.timeline import case_timeline
+from reports.services import casework
 from reports.services import complaints as complaint_services
 from reports.services.audit import log_access
 from reports.types import AuthenticatedHttpRequest
@@ -68,11 +69,12 @@ def _changeable_case(request: HttpRequest, public_id: UUID) -> OverdueComplaint:
 def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """One case: details, classification, timeline and the actions the user may take.
 
-    Every opening is written to the access log.
+    Every opening is written to the access log and clears the case's unread mark for the user.
     """
     complaint = _visible_case(request, public_id)
     user = request.user
     log_access(user=user, action=AccessLog.Action.VIEW, complaint=complaint)
+    casework.mark_case_read(complaint=complaint, user=user)
     can_change = permissions.can_change(user=user, complaint=complaint)
     can_view_contact = permissions.can_view_contact(user=user)
     duplicate_of = complaint.duplicate_of

@@ -48,8 +48,10 @@ def _filtered_cases(
         request: HttpRequest) -> tuple[ComplaintFilter, QuerySet[OverdueComplaint], str]:
     """The filter set, the visible filtered and sorted cases, and the sort key in use. An invalid
     filter value matches no case (rather than being ignored, which would show too much)."""
-    queryset = cases.case_list(queryset=permissions.visible_complaints(user=request.user))
-    filterset = ComplaintFilter(request.GET or None, queryset=queryset)
+    queryset = cases.with_unread(
+        queryset=cases.case_list(queryset=permissions.visible_complaints(user=request.user)),
+        user=request.user)
+    filterset = ComplaintFilter(request.GET or None, queryset=queryset, request=request)
     sort = cases.parse_sort(request.GET.get("sort"))
     valid = not filterset.is_bound or filterset.is_valid()
     filtered: QuerySet[OverdueComplaint] = filterset.qs if valid else queryset.none()

@@ -35,6 +35,7 @@ from reports.selectors.followup import (
     portal_complaint,
     portal_files,
     portal_messages,
+    reporter_waiting_since,
     status_sentence,
 )
 from reports.services import followup as followup_services
@@ -123,12 +124,15 @@ def followup(request: HttpRequest) -> HttpResponse:
 def _case_page(request: HttpRequest, complaint: Complaint, *,
                reply_form: ReplyForm | None = None, files_form: FilesForm | None = None,
                status: int = 200) -> HttpResponse:
+    conversation = portal_messages(complaint=complaint)
+    files = portal_files(complaint=complaint)
     return render(request, "reports/followup_case.html", {
         "case_number": complaint.case_number,
         "received_on": complaint.received_at,
         "status_sentence": status_sentence(status=complaint.status),
-        "conversation": portal_messages(complaint=complaint),
-        "files": portal_files(complaint=complaint),
+        "sent_on": reporter_waiting_since(conversation=conversation, files=files),
+        "conversation": conversation,
+        "files": files,
         "reply_form": reply_form or ReplyForm(),
         "files_form": files_form or FilesForm(),
     }, status=status)

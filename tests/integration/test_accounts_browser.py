@@ -51,7 +51,7 @@ def test_account_pages_in_the_browser(language, live_server, committed_reference
     found["second-factor"] = run_axe(page, source)
     page.locator("main input[name=token]").fill(_code(coordinator))
     _submit(page, "main form:has(input[name=token]) button[type=submit]")
-    assert page.url == f"{base}/backoffice/"
+    assert page.url == f"{base}/backoffice/werkvoorraad/"
 
     page.goto(f"{base}/backoffice/gemeenteaccounts/")
     found["municipal-accounts-empty"] = run_axe(page, source)

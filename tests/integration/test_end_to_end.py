@@ -109,7 +109,8 @@ def file_report(page, base_url: str, *, description: str, incident: str, residen
 
 
 def log_in(page, base_url: str, username: str) -> None:
-    """Password, then the code of an authenticator made for the user (second factor)."""
+    """Password, then the code of an authenticator made for the user (second factor); lands on
+    the work queue ("Mijn werkvoorraad") of a user who handles cases."""
     from django.contrib.auth import get_user_model
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -121,11 +122,12 @@ def log_in(page, base_url: str, username: str) -> None:
     page.locator("main input[name=password]").fill(PASSWORD)
     response = submit(page, "main form button[type=submit]")
     assert response.status == 200
-    assert page.url == f"{base_url}/backoffice/tweestaps/?next=%2Fbackoffice%2F"
+    assert page.url == (f"{base_url}/backoffice/tweestaps/"
+                        "?next=%2Fbackoffice%2Fwerkvoorraad%2F")
     page.locator("main input[name=token]").fill(f"{totp(device.bin_key):06d}")
     response = submit(page, "main form:has(input[name=token]) button[type=submit]")
     assert response.status == 200
-    assert page.url == f"{base_url}/backoffice/"
+    assert page.url == f"{base_url}/backoffice/werkvoorraad/"
 
 
 def test_report_handle_and_count(live_server, committed_reference_data, celery_through_redis,
@@ -191,6 +193,7 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
     caseworker = CaseworkerFactory(username="caseworker1")
     page = casework = open_browser("caseworker")
     log_in(page, base, "caseworker1")
+    page.goto(f"{base}/backoffice/")
     rows = page.locator("main table tbody tr")
     assert rows.count() == 2
     assert rows.nth(0).locator("td").nth(0).inner_text() == second_number  # newest first

@@ -125,7 +125,7 @@ def test_a_municipal_account_is_linked_invited_and_lands_on_the_portal(reference
     assert [m.code for m in linked_municipalities(user=user)] == ["GM0106", "GM0114"]
     assert is_municipal_account(user=user) and home_url(user=user) == "/gemeente/"
     assert not is_municipal_account(user=coordinator)
-    assert home_url(user=coordinator) == "/backoffice/"
+    assert home_url(user=coordinator) == "/backoffice/werkvoorraad/"
     email = OutboundEmail.objects.get(kind="account_invitation")
     assert email.recipient == "gemeente@assen.example.test"
     link = next(line for line in email.body.splitlines() if line.startswith("http"))
