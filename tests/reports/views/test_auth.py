@@ -25,6 +25,8 @@ from tests.factories import PASSWORD, CaseworkerFactory
 
 LOGIN_URL = "/backoffice/login/"
 LIST_URL = "/backoffice/"
+#: Where staff who handle cases land after logging in: "Mijn werkvoorraad".
+HOME_URL = "/backoffice/werkvoorraad/"
 SECOND_FACTOR_URL = "/backoffice/tweestaps/"
 ENROL_URL = "/backoffice/tweestaps/instellen/"
 CSP = sorted([
@@ -144,7 +146,7 @@ def test_enrolment_end_to_end(client, reference_data, caplog):
     caplog.set_level("INFO", logger="meldpunt.security")
     user = CaseworkerFactory(username="new1")
     response = password_login(client, "new1")
-    assert response["Location"] == LIST_URL
+    assert response["Location"] == HOME_URL
     response = client.get(LIST_URL)
     assert response["Location"] == f"{ENROL_URL}?next=%2Fbackoffice%2F"
 
@@ -205,7 +207,7 @@ def test_second_factor_ignores_an_external_next(client, staff):
     password_login(client, "staff1")
     response = client.post(SECOND_FACTOR_URL, {"token": code_for(device),
                                                "next": "https://evil.example/"})
-    assert (response.status_code, response["Location"]) == (302, LIST_URL)
+    assert (response.status_code, response["Location"]) == (302, HOME_URL)
 
 
 def test_a_totp_code_works_once(client, staff):
@@ -371,7 +373,7 @@ def test_login_locks_after_five_failures_per_username_and_address(client, staff,
     assert password_login(client, "staff1").status_code == 429
     # ... from this address only.
     response = password_login(Client(), "staff1", REMOTE_ADDR="192.0.2.7")
-    assert (response.status_code, response["Location"]) == (302, LIST_URL)
+    assert (response.status_code, response["Location"]) == (302, HOME_URL)
     expected = f'{{"user_id": {staff.pk}, "username": "staff1", "path": "/backoffice/login/"}}'
     assert security_events(caplog) == [f"login_failed {expected}"] * 5 + [
         f"login_locked_out {expected}", f"login_failed {expected}",

@@ -189,7 +189,7 @@ def test_login_ignores_an_external_next(client, caseworker):
                                        "next": "https://evil.example/"})
 
     assert response.status_code == 302
-    assert response["Location"] == LIST_URL
+    assert response["Location"] == "/backoffice/werkvoorraad/"  # the work queue
 
 
 # --- A user without permissions ------------------------------------------------------------------

@@ -116,7 +116,7 @@ def test_dashboard_counts(login_as, coordinator, caseworker, other_caseworker, w
         "New 2", "In progress 2", "Awaiting reporter 1", "Awaiting other party 0", "Closed 1",
         "Reopened 1", "Rejected 1"]
     assert by_testid(response.content, "caseworker-row") == [
-        "caseworker1 3 2", "caseworker2 1 0", "coordinator1 0 0", "Unassigned 2 1"]
+        "caseworker1 3 2 0", "caseworker2 1 0 0", "coordinator1 0 0 0", "Unassigned 2 1 0"]
     assert (board.open_total, board.overdue_total) == (6, 3)
     assert by_testid(response.content, "overdue-total") == ["Overdue cases: 3"]
     links = [attrs["href"] for tag, attrs in parse(response.content).tags if tag == "a"]

@@ -170,5 +170,5 @@ def test_a_municipal_account_lands_on_the_portal_and_never_sees_the_back_office(
 
 def test_staff_land_on_the_back_office(caseworker):
     client = Client()
-    assert _login_with_code(client, "caseworker1") == "/backoffice/"
+    assert _login_with_code(client, "caseworker1") == "/backoffice/werkvoorraad/"
     assert "/backoffice/" in nav_links(client.get("/backoffice/").content)
