@@ -12,7 +12,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import AccessLog, Complaint, Team
@@ -72,8 +72,9 @@ class ComplaintFilter(django_filters.FilterSet):
                   "unread"]
 
     def __init__(self, data: QueryDict | None = None,
-                 queryset: QuerySet[Complaint] | None = None) -> None:
-        super().__init__(data, queryset=queryset)
+                 queryset: QuerySet[Complaint] | None = None,
+                 request: HttpRequest | None = None) -> None:
+        super().__init__(data, queryset=queryset, request=request)
         self.filters["assignee"].queryset = assignable_users()
         # The office's own municipalities and those that occur in cases, not all 342.
         self.filters["municipality"].queryset = reference.filter_municipalities()

@@ -108,17 +108,22 @@ def filter_overdue(*, queryset: QuerySet[Complaint], overdue: bool,
     return annotated.filter(is_overdue=overdue)
 
 
-def with_unread(*, queryset: QuerySet[Complaint], user: object) -> QuerySet[Complaint]:
+def with_unread(*, queryset: QuerySet[_Case], user: object) -> QuerySet[_Case]:
     """``queryset`` with a boolean ``is_unread`` annotation: the reporter replied or sent files
     since ``user`` last opened the case (an ``UnreadCase`` row; an ``EXISTS`` on its
     (user, complaint) unique index)."""
     user_id = getattr(user, "pk", None)
-    return queryset.annotate(is_unread=Exists(UnreadCase.objects.filter(
-        complaint=OuterRef("pk"), user_id=user_id)))
+    if user_id is None:  # anonymous: nothing is unread for nobody
+        annotated = queryset.annotate(is_unread=Value(False))
+    else:
+        annotated = queryset.annotate(is_unread=Exists(UnreadCase.objects.filter(
+            complaint=OuterRef("pk"), user_id=user_id)))
+    # The same rows with one more attribute; callers keep their (possibly annotated) type.
+    return cast("QuerySet[_Case]", annotated)
 
 
-def filter_unread(*, queryset: QuerySet[Complaint], user: object,
-                  unread: bool = True) -> QuerySet[Complaint]:
+def filter_unread(*, queryset: QuerySet[_Case], user: object,
+                  unread: bool = True) -> QuerySet[_Case]:
     """Only the cases unread for ``user`` (``unread=True``) or only the others."""
     if "is_unread" not in queryset.query.annotations:
         queryset = with_unread(queryset=queryset, user=user)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, DateField, F, Q, QuerySet, When
 
 from reports.models import Complaint
 from reports.selectors.cases import with_overdue, with_unread
 from reports.selectors.permissions import visible_complaints
+from reports.types import User
 from reports.vocabulary import FINAL_STATUSES
 
 #: At most this many cases per list; the page links to the case list for the rest.
@@ -42,7 +42,7 @@ class Worklist:
     queue_total: int
 
 
-def _annotated(queryset: QuerySet[Complaint], user: AbstractBaseUser,
+def _annotated(queryset: QuerySet[Complaint], user: User,
                today: datetime.date | None) -> QuerySet[Complaint]:
     queryset = queryset.exclude(status__in=FINAL_STATUSES).select_related(
         "incident_municipality", "team")
@@ -60,7 +60,7 @@ def _take(queryset: QuerySet[Complaint], limit: int) -> tuple[list[Complaint], i
     return rows[:limit], queryset.order_by().count()
 
 
-def worklist(*, user: AbstractBaseUser, today: datetime.date | None = None,
+def worklist(*, user: User, today: datetime.date | None = None,
              limit: int = WORKLIST_LIMIT) -> Worklist:
     """The work queue of ``user``.
 

@@ -12,7 +12,6 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,6 +21,7 @@ from reports.models import Complaint, OutboundEmail, UnreadCase
 from reports.selectors.permissions import assignable_users
 from reports.services.complaints import resume_after_reporter_activity
 from reports.services.outbox import queue_email
+from reports.types import User
 
 REPORTER_ACTIVITY = "reporter_activity"
 
@@ -93,7 +93,7 @@ def notify_assignee_of_reporter_activity(*, complaint: Complaint,
 
 
 @transaction.atomic
-def mark_case_read(*, complaint: Complaint, user: AbstractBaseUser) -> bool:
+def mark_case_read(*, complaint: Complaint, user: User) -> bool:
     """``user`` opened ``complaint``: its unread mark for them goes. Other users' marks stay.
 
     Returns:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from reports.selectors import worklist as worklist_selectors
+from reports.types import AuthenticatedHttpRequest
 
 
 @login_required
 @permission_required("reports.claim_complaint", raise_exception=True)
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's open cases (unread first, then by deadline, overdue marked) and the
     unassigned queue of their teams. For users who handle cases (``claim_complaint``)."""
     return render(request, "backoffice/worklist.html", {
