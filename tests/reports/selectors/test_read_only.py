@@ -88,3 +88,47 @@ def test_reference_selectors_do_not_create_the_office(reference_data):
     with no_writes():
         assert _evaluate(reference.existing_municipalities())
     assert not Office.objects.exists()
+
+
+def _case_calls(office: Office, user: Any, complaint: Any) -> dict[str, Callable[[], Any]]:
+    from reports.selectors import cases, permissions, reports, statistics, timeline
+
+    visible = permissions.visible_complaints(user=user)
+    return {
+        "visible_complaints": lambda: visible,
+        "can_view": lambda: permissions.can_view(user=user, complaint=complaint),
+        "can_change": lambda: permissions.can_change(user=user, complaint=complaint),
+        "assignable_users": permissions.assignable_users,
+        "case_list": lambda: cases.sort_cases(
+            queryset=cases.case_list(queryset=visible), sort=cases.parse_sort(None)),
+        "filter_overdue": lambda: cases.filter_overdue(queryset=visible, overdue=False),
+        "search_cases": lambda: cases.search_cases(queryset=visible, text="melding"),
+        "access_log_entries": cases.access_log_entries,
+        "case_timeline": lambda: timeline.case_timeline(complaint=complaint),
+        "count_annual_forms": lambda: statistics.count_annual_forms(office=office, year=2020),
+        "latest_runs": lambda: statistics.latest_runs(office=office),
+        "snapshot_years": lambda: statistics.snapshot_years(office=office),
+        "released_reports": lambda: reports.released_reports(office=office),
+        "report_years": lambda: reports.report_years(office=office),
+    }
+
+
+CASE_SELECTORS = ["access_log_entries", "assignable_users", "can_change", "can_view",
+                  "case_list", "case_timeline", "count_annual_forms", "filter_overdue",
+                  "latest_runs", "released_reports", "report_years", "search_cases",
+                  "snapshot_years", "visible_complaints"]
+
+
+@pytest.mark.parametrize("name", CASE_SELECTORS)
+def test_case_and_statistics_selectors_read_without_writing(office, coordinator, name):
+    from tests.factories import ComplaintFactory
+
+    complaint = ComplaintFactory(description="Een melding over de bus.")
+    calls = _case_calls(office, coordinator, complaint)
+    assert sorted(calls) == CASE_SELECTORS
+    with no_writes() as statements:
+        result = _evaluate(calls[name]())
+    if name in {"can_view", "can_change"}:
+        assert result is True  # a coordinator's permissions may come from the cache
+    else:
+        assert statements, f"{name} ran no query"
