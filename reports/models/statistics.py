@@ -36,6 +36,9 @@ class StatisticsRun(models.Model):
     #: Municipalities counted so far, out of ``progress_total``, for the back office.
     progress = models.PositiveSmallIntegerField(default=0)
     progress_total = models.PositiveSmallIntegerField(default=0)
+    #: Complaints counted on at least one form of the run (a complaint can be on two forms:
+    #: the reporter's residence and the incident municipality); ``None`` for older runs.
+    counted_cases = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

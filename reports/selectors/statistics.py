@@ -12,6 +12,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
@@ -127,11 +128,26 @@ def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
     All queries run in one database state (``one_database_state``): a case reclassified while
     counting is counted before or after the change in every table, never mixed (issue 10 §1).
     """
+    return count_annual_year(office=office, year=year).forms
+
+
+@dataclass(frozen=True)
+class AnnualCount:
+    """One run's counts: ``forms`` as ``count_annual_forms`` returns them, and ``cases``, the
+    number of counted complaints on at least one of them (each complaint once, although it can
+    be on two forms: where the reporter lives and where it happened)."""
+
+    forms: dict[str, Form]
+    cases: int
+
+
+def count_annual_year(*, office: Office, year: int) -> AnnualCount:
+    """``count_annual_forms`` plus the number of distinct complaints, from one database state."""
     with one_database_state():
         return _count_annual_forms(office=office, year=year)
 
 
-def _count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
+def _count_annual_forms(*, office: Office, year: int) -> AnnualCount:
     mapping = merger_map(year=year)
     served = annual_form_municipalities(office=office, year=year, mapping=mapping)
     relevant = served | {former for former, successor in mapping.items() if successor in served}
@@ -169,7 +185,7 @@ def _count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
             place(residence, incident, table, row, n)
     for form in forms.values():
         _complete(form)
-    return forms
+    return AnnualCount(forms=forms, cases=base.order_by().count())
 
 
 def _complete(form: Form) -> None:

@@ -9,8 +9,10 @@ its latest released version gets no new version, so releasing twice changes noth
 from __future__ import annotations
 
 import datetime
+import hmac
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from reports import disclosure
+from reports.crypto import keyed_hash
 from reports.models import (
     OFFICE_SCOPE,
     AnnualReport,
@@ -36,6 +39,7 @@ from reports.selectors.reports import (
     VIEW_REPORTS,
     accounts_of_municipality,
     latest_report,
+    latest_versions,
     municipalities_of_account,
 )
 from reports.selectors.statistics import COLUMNS, snapshots_for_year
@@ -121,83 +125,216 @@ def _notify_accounts(*, report: AnnualReport) -> None:
                 recipients=recipients, subject=subject, body=body)
 
 
+@dataclass
+class ScopePlan:
+    """What releasing would do for one scope (a CBS code or ``"office"``).
+
+    Attributes:
+        scope: the CBS code, or ``OFFICE_SCOPE``.
+        name: the municipality's name, or the office's for the summary.
+        exact: the counted form, ``{table: {row: {column: int}}}`` in the legal order.
+        protected: the form as it would be published (``reports.disclosure.protect``'s
+            result), or ``None`` when it cannot be protected or fails the audit.
+        previous: the latest released version, or ``None``.
+        reused: the counts equal those of ``previous`` (same threshold), so its protected form
+            is taken as it is instead of being protected again.
+        failure: why the scope cannot be released (audit), or ``""``.
+    """
+
+    scope: str
+    name: str
+    exact: dict
+    protected: dict | None
+    previous: AnnualReport | None
+    reused: bool = False
+    failure: str = ""
+
+    @property
+    def gets_new_version(self) -> bool:
+        """Releasing stores a new version (the first, or published cells changed)."""
+        return self.protected is not None and (
+            self.previous is None or self.previous.protected_data != self.protected)
+
+    @property
+    def changes(self) -> list[dict]:
+        """Published cells that differ from ``previous`` (see ``published_changes``)."""
+        if self.previous is None or self.protected is None:
+            return []
+        return published_changes(before=self.previous.protected_data, after=self.protected)
+
+
+@dataclass
+class ReleasePlan:
+    """The preview of a release: every scope, office summary first, then by municipality name.
+
+    Attributes:
+        fingerprint: binds a confirmation to this state (keyed hash of the runs, the counted
+            forms, the threshold and the latest released versions); releasing with another
+            fingerprint is refused.
+        cases: complaints counted on at least one form (``None`` for runs before it was kept);
+            the office summary's table 1 total can be larger, see ``summary_complaints``.
+    """
+
+    office: Office
+    year: int
+    threshold: int
+    run: StatisticsRun
+    run_ids: set[int]
+    fingerprint: str
+    cases: int | None
+    scopes: list[ScopePlan] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        return [plan.failure for plan in self.scopes if plan.failure]
+
+    @property
+    def summary_complaints(self) -> int:
+        """Table 1's total of the office summary: complaints summed over the forms."""
+        return self.scopes[0].exact["total"]["total"]["total"]
+
+    @property
+    def new_versions(self) -> list[ScopePlan]:
+        return [plan for plan in self.scopes if plan.gets_new_version]
+
+
+def _fingerprint(*, office: Office, year: int, threshold: int,
+                 snapshots: list[AnnualSnapshot]) -> str:
+    """A keyed hash of what a release of ``year`` would be based on (see ``ReleasePlan``)."""
+    state = {
+        "office": office.pk, "year": year, "threshold": threshold,
+        "forms": sorted([s.municipality_id, s.run_id, canonical_form(s.data["tables"])]
+                        for s in snapshots),
+        "released": sorted(latest_versions(office=office, year=year).items()),
+    }
+    return keyed_hash(purpose="release-preview",
+                      value=json.dumps(state, sort_keys=True, separators=(",", ":")))
+
+
+def plan_release(*, office: Office, year: int) -> ReleasePlan:
+    """Protect and audit the stored forms of ``year`` as releasing would, without storing or
+    locking anything: the release preview.
+
+    A scope whose counts (and threshold) equal its latest released version reuses that
+    version's protected form and gets no new version; only changed forms are protected again.
+    The office summary (scope ``"office"``) is the sum of the municipal forms.
+
+    Raises:
+        ValidationError: no forms are stored for ``year`` (code ``no_forms``).
+    """
+    threshold = disclosure_threshold()
+    snapshots = list(snapshots_for_year(office=office, year=year))
+    if not snapshots:
+        raise ValidationError(_("No forms are stored for %(year)s; run the statistics "
+                                "first.") % {"year": year}, code="no_forms")
+    exact = {s.municipality_id: canonical_form(s.data["tables"]) for s in snapshots}
+    names = {s.municipality_id: s.municipality.name for s in snapshots}
+    source_run = max((s.run for s in snapshots), key=lambda run: run.pk)
+    plan = ReleasePlan(office=office, year=year, threshold=threshold, run=source_run,
+                       run_ids={s.run_id for s in snapshots},
+                       fingerprint=_fingerprint(office=office, year=year, threshold=threshold,
+                                                snapshots=snapshots),
+                       cases=source_run.counted_cases)
+    scopes = {OFFICE_SCOPE: disclosure.sum_forms(list(exact.values())), **exact}
+    for scope, form in scopes.items():
+        name = office.name if scope == OFFICE_SCOPE else names[scope]
+        previous = latest_report(office=office, year=year, scope=scope)
+        if (previous is not None and previous.threshold == threshold
+                and canonical_form(previous.exact_data["tables"]) == form):
+            plan.scopes.append(ScopePlan(scope=scope, name=name, exact=form,
+                                         protected=previous.protected_data, previous=previous,
+                                         reused=True))
+            continue
+        try:
+            protected, audit = disclosure.protect_and_audit(form, threshold=threshold)
+            protected = json.loads(json.dumps(protected))
+        except ValueError:  # an inconsistent form cannot be protected: never release it
+            logger.exception("release %s/%s: %s cannot be protected", office.pk, year, scope)
+            plan.scopes.append(ScopePlan(scope=scope, name=name, exact=form, protected=None,
+                                         previous=previous, failure=scope))
+            continue
+        plan.scopes.append(ScopePlan(
+            scope=scope, name=name, exact=form, previous=previous,
+            protected=protected if audit.passed else None,
+            failure="" if audit.passed else scope))
+    return plan
+
+
 def release_annual_reports(*, office: Office, year: int,
                            actor: User | None = None,
-                           run: StatisticsRun | None = None) -> list[AnnualReport]:
+                           run: StatisticsRun | None = None,
+                           confirmation: str | None = None) -> list[AnnualReport]:
     """Release the protected annual reports of ``year``: one per served municipality and the
     office-wide summary (the sum of the municipal forms, scope ``"office"``).
 
-    When no forms are stored for ``year`` they are counted first (a new ``StatisticsRun``,
-    executed in this process). Everything happens in one transaction holding the office lock:
-    either every scope passes the disclosure audit and new versions are stored, or nothing is.
-    A scope whose protected form equals its latest version gets no new version; otherwise
-    version n+1 records in ``changes`` the published cells that differ from version n. Accounts
-    linked to a municipality with a new version get an e-mail through the outbox (no figures).
+    When no forms are stored for ``year`` (and no ``run`` is given) they are counted first (a
+    new ``StatisticsRun``, executed in this process). The forms are protected and audited
+    **without** holding any lock (``plan_release``; unchanged forms reuse their released
+    protection). Then one short transaction holding the office lock checks that the stored
+    forms and released versions are still those that were protected (else nothing is stored)
+    and stores the new versions: either every scope passed the audit and new versions are
+    stored, or nothing is. A scope whose protected form equals its latest version gets no new
+    version; otherwise version n+1 records in ``changes`` the published cells that differ from
+    version n. Accounts linked to a municipality with a new version get an e-mail through the
+    outbox (no figures).
 
     Args:
         office: the office releasing.
         year: the registration year.
         actor: who released (``None`` for the schedule).
         run: when given, the stored forms must be this run's (else ``ValidationError``).
+        confirmation: the ``fingerprint`` of the preview the user confirmed; when given, the
+            release is refused unless the state is still the previewed one.
 
     Returns:
         The new versions (empty when nothing changed), office summary first, then by
         municipality name.
 
     Raises:
-        ValidationError: no forms could be counted, the forms are not ``run``'s, or the
-            disclosure audit failed for at least one scope (the message names the scopes).
+        ValidationError: no forms could be counted (``no_forms``), the forms are not ``run``'s
+            or changed while protecting (``stale_run``), the state differs from the confirmed
+            preview (``preview_changed``), or the disclosure audit failed for at least one
+            scope (``audit_failed``; the message names the scopes).
     """
-    threshold = disclosure_threshold()
     if run is None and not AnnualSnapshot.objects.filter(office=office, year=year).exists():
         counting = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
         run = execute_statistics_run(run_id=counting.pk)
+    plan = plan_release(office=office, year=year)
+    if confirmation is not None and not hmac.compare_digest(confirmation, plan.fingerprint):
+        raise ValidationError(_("The forms or the released versions of %(year)s changed after "
+                                "the preview; nothing was released. Check the new preview and "
+                                "confirm again.") % {"year": year}, code="preview_changed")
+    stale = ValidationError(_("The stored forms of %(year)s are not those of the run to "
+                              "release; release again.") % {"year": year}, code="stale_run")
+    if run is not None and plan.run_ids != {run.pk}:
+        raise stale
+    if plan.failures:
+        logger.error("release %s/%s refused: disclosure audit failed for %d scopes",
+                     office.pk, year, len(plan.failures))
+        raise ValidationError(
+            _("The disclosure audit failed for %(scopes)s; nothing was released.")
+            % {"scopes": ", ".join(plan.failures)}, code="audit_failed")
+    released: list[AnnualReport] = []
     with transaction.atomic():
         office = _lock_office(office)
         snapshots = list(snapshots_for_year(office=office, year=year))
-        if not snapshots:
-            raise ValidationError(_("No forms are stored for %(year)s; run the statistics "
-                                    "first.") % {"year": year}, code="no_forms")
-        if run is not None and {s.run_id for s in snapshots} != {run.pk}:
-            raise ValidationError(_("The stored forms of %(year)s are not those of the run "
-                                    "to release; release again.") % {"year": year},
-                                  code="stale_run")
-        source_run = snapshots[0].run
+        if _fingerprint(office=office, year=year, threshold=plan.threshold,
+                        snapshots=snapshots) != plan.fingerprint:
+            # A run or a release finished while we protected: what we protected is outdated.
+            raise stale
         municipalities = {s.municipality_id: s.municipality for s in snapshots}
-        exact = {s.municipality_id: canonical_form(s.data["tables"])
-                 for s in snapshots}  # ordered by name
-        scopes = {OFFICE_SCOPE: disclosure.sum_forms(list(exact.values())), **exact}
-        protected: dict[str, dict] = {}
-        failed: list[str] = []
-        for scope, form in scopes.items():
-            try:
-                result, audit = disclosure.protect_and_audit(form, threshold=threshold)
-            except ValueError:  # an inconsistent form cannot be protected: never release it
-                logger.exception("release %s/%s: %s cannot be protected", office.pk, year, scope)
-                failed.append(scope)
-                continue
-            protected[scope] = json.loads(json.dumps(result))
-            if not audit.passed:
-                failed.append(scope)
-        if failed:
-            logger.error("release %s/%s refused: disclosure audit failed for %s",
-                         office.pk, year, ", ".join(failed))
-            raise ValidationError(
-                _("The disclosure audit failed for %(scopes)s; nothing was released.")
-                % {"scopes": ", ".join(failed)}, code="audit_failed")
-        released: list[AnnualReport] = []
-        for scope, form in scopes.items():
-            previous = latest_report(office=office, year=year, scope=scope)
-            if previous is not None and previous.protected_data == protected[scope]:
-                continue
+        for scope_plan in plan.new_versions:
+            previous = scope_plan.previous
+            exact_data: dict = {"tables": scope_plan.exact}
+            if scope_plan.scope == OFFICE_SCOPE and plan.cases is not None:
+                exact_data["cases"] = plan.cases
             report = AnnualReport.objects.create(
-                office=office, year=year, scope=scope, municipality=municipalities.get(scope),
-                version=previous.version + 1 if previous else 1, run=source_run,
-                released_by=actor, threshold=threshold,
-                exact_data=json.loads(json.dumps({"tables": form})),
-                protected_data=protected[scope],
-                changes=published_changes(before=previous.protected_data,
-                                          after=protected[scope]) if previous else [])
+                office=office, year=year, scope=scope_plan.scope,
+                municipality=municipalities.get(scope_plan.scope),
+                version=previous.version + 1 if previous else 1, run=plan.run,
+                released_by=actor, threshold=plan.threshold,
+                exact_data=json.loads(json.dumps(exact_data)),
+                protected_data=scope_plan.protected, changes=scope_plan.changes)
             released.append(report)
             if report.municipality is not None:
                 _notify_accounts(report=report)

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reports.models import AnnualSnapshot, Municipality, Office, StatisticsRun
-from reports.selectors.statistics import COLUMNS, count_annual_forms, snapshots_for_year
+from reports.selectors.statistics import COLUMNS, count_annual_year, snapshots_for_year
 from reports.types import User
 from reports.vocabulary import FORM_TABLES
 
@@ -78,7 +78,8 @@ def execute_statistics_run(*, run_id: int) -> StatisticsRun:
     try:
         # Counting reads one database state in its own read-only transaction (issue 10 §1);
         # storing is a separate write transaction afterwards.
-        forms = count_annual_forms(office=run.office, year=run.year)
+        counted = count_annual_year(office=run.office, year=run.year)
+        forms = counted.forms
         with transaction.atomic():
             # A no-key lock serialises the replacement without blocking new complaints that
             # reference the office (PostgreSQL FOR NO KEY UPDATE; a plain lock elsewhere).
@@ -97,7 +98,7 @@ def execute_statistics_run(*, run_id: int) -> StatisticsRun:
             ])
             StatisticsRun.objects.filter(pk=run.pk).update(
                 state=StatisticsRun.State.SUCCEEDED, finished_at=timezone.now(), error="",
-                progress=len(forms), progress_total=len(forms))
+                progress=len(forms), progress_total=len(forms), counted_cases=counted.cases)
     except Exception as exc:
         StatisticsRun.objects.filter(pk=run.pk).update(
             state=StatisticsRun.State.FAILED, finished_at=timezone.now(),
