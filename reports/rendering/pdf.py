@@ -37,6 +37,16 @@ class DataOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+def summary_counts(*, report: AnnualReport) -> dict[str, int | None]:
+    """For the office summary: ``summary_complaints`` (table 1's total, the sum over the
+    municipal forms), ``summary_cases`` (distinct complaints, kept since issue 10; ``None`` for
+    older releases) and ``summary_twice`` (complaints on two forms: residence and incident)."""
+    cases = report.exact_data.get("cases") if report.municipality_id is None else None
+    complaints = report.exact_data["tables"]["total"]["total"]["total"]
+    return {"summary_complaints": complaints, "summary_cases": cases,
+            "summary_twice": complaints - cases if cases is not None else None}
+
+
 def report_html(*, report: AnnualReport, trend: list[tuple[int, int | None]]) -> str:
     """The HTML the PDF is rendered from (Dutch: the legal form's language)."""
     display = disclosure.display_value
@@ -59,6 +69,7 @@ def report_html(*, report: AnnualReport, trend: list[tuple[int, int | None]]) ->
             "grounds_chart": grounds_chart_svg(data=data, threshold=report.threshold),
             "trend_chart": trend_chart_svg(totals=trend),
             "is_office": report.municipality_id is None,
+            **summary_counts(report=report),
         })
 
 

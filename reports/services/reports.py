@@ -260,6 +260,21 @@ def plan_release(*, office: Office, year: int) -> ReleasePlan:
     return plan
 
 
+def release_preview(*, office: Office, year: int,
+                    actor: AbstractBaseUser | None = None) -> ReleasePlan:
+    """``plan_release`` for the preview page; when no forms are stored for ``year`` they are
+    counted first (a ``StatisticsRun`` executed in this process, as releasing does). Nothing is
+    released.
+
+    Raises:
+        ValidationError: as ``plan_release``.
+    """
+    if not AnnualSnapshot.objects.filter(office=office, year=year).exists():
+        counting = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
+        execute_statistics_run(run_id=counting.pk)
+    return plan_release(office=office, year=year)
+
+
 def release_annual_reports(*, office: Office, year: int,
                            actor: User | None = None,
                            run: StatisticsRun | None = None,

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from reports import disclosure
 from reports.forms import StatisticsRunForm
@@ -26,6 +26,7 @@ from reports.models import AnnualReport, StatisticsRun
 from reports.rendering.pdf import report_pdf
 from reports.rendering.tables import (
     file_stem,
+    form_tables,
     report_csv,
     report_document,
     report_xlsx,
@@ -34,7 +35,7 @@ from reports.rendering.tables import (
 from reports.selectors import reports as report_selectors
 from reports.selectors.statistics import latest_runs, snapshot_years, snapshots_for_year
 from reports.services.reference import current_office
-from reports.services.reports import release_annual_reports
+from reports.services.reports import release_annual_reports, release_preview
 from reports.services.statistics import form_csv, form_document, request_annual_statistics
 from reports.types import AuthenticatedHttpRequest
 
@@ -67,13 +68,7 @@ def report_file_response(*, report: AnnualReport, fmt: str, exact: bool = False)
 
 def _change_lines(report: AnnualReport) -> list[str]:
     """``changes`` as readable lines: ``<table title row> / <column>: before → after``."""
-    lines = []
-    for change in report.changes:
-        values = [disclosure.display_value(change[key], threshold=report.threshold)
-                  for key in ("before", "after")]
-        lines.append(f"{change['table']} · {row_label(table=change['table'], row=change['row'])}"
-                     f" · {change['column']}: {values[0]} → {values[1]}")
-    return lines
+    return _preview_change_lines(report.changes, report.threshold)
 
 
 def _shown_year(request: HttpRequest, years: list[int]) -> int | None:
@@ -118,24 +113,70 @@ def statistics(request: AuthenticatedHttpRequest) -> HttpResponse:
     }, status=400 if request.method == "POST" else 200)
 
 
+def _preview_tables(*, protected: dict, threshold: int) -> list[dict]:
+    """The protected form as printed: ``[{"title", "rows": [{"label", "values": [str]}]}]``."""
+    return [{"title": table.title,
+             "rows": [{"label": row.label,
+                       "values": [disclosure.display_value(value, threshold=threshold)
+                                  for value in row.values]} for row in table.rows]}
+            for table in form_tables(data=protected)]
+
+
+def _preview_change_lines(changes: list[dict], threshold: int) -> list[str]:
+    lines = []
+    for change in changes:
+        values = [disclosure.display_value(change[key], threshold=threshold)
+                  for key in ("before", "after")]
+        lines.append(f"{change['table']} · {row_label(table=change['table'], row=change['row'])}"
+                     f" · {change['column']}: {values[0]} → {values[1]}")
+    return lines
+
+
 @login_required
 @permission_required("reports.release_annual_reports", raise_exception=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
+@never_cache
 def release(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
-    """Release the protected reports of ``year`` (a new version only where something changed)."""
-    try:
-        released = release_annual_reports(office=current_office(), year=year,
-                                          actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    """GET: the release preview of ``year`` (per scope the protected form as it will be
+    released and what changed against the version it last received); it never releases.
+    POST: release, only with the confirmation checkbox and the preview's fingerprint; a
+    state that changed since the preview is refused and the new preview shown."""
+    office = current_office()
+    preview_url = reverse("backoffice:release_reports", args=[year])
+    if request.method == "POST":
+        fingerprint = request.POST.get("fingerprint", "")
+        if request.POST.get("confirm") != "yes" or not fingerprint:
+            messages.error(request, _("Tick the confirmation to release the reports."))
+            return redirect(preview_url)
+        try:
+            released = release_annual_reports(office=office, year=year, actor=request.user,
+                                              confirmation=fingerprint)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(preview_url)
         if released:
             messages.success(request, _("%(count)d new report versions were released.")
                              % {"count": len(released)})
         else:
             messages.info(request, _("Nothing changed since the last release; no new "
                                      "versions."))
-    return redirect(f"{reverse('backoffice:statistics')}?year={year}")
+        return redirect(f"{reverse('backoffice:statistics')}?year={year}")
+    try:
+        plan = release_preview(office=office, year=year, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(f"{reverse('backoffice:statistics')}?year={year}")
+    scopes = [{
+        "plan": scope_plan,
+        "changes": _preview_change_lines(scope_plan.changes, plan.threshold),
+        "tables": (_preview_tables(protected=scope_plan.protected, threshold=plan.threshold)
+                   if scope_plan.gets_new_version else []),
+    } for scope_plan in plan.scopes]
+    return render(request, "backoffice/release_preview.html", {
+        "plan": plan, "year": year, "scopes": scopes,
+        "new_count": len(plan.new_versions),
+        "twice": plan.summary_complaints - plan.cases if plan.cases is not None else None,
+    })
 
 
 @login_required

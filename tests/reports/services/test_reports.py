@@ -332,3 +332,44 @@ def test_back_office_staff_cannot_be_linked(caseworker, coordinator):
             link_municipal_account(user=user, municipality=assen)
     assert list(accounts_of_municipality(municipality=assen)) == []
     assert not Group.objects.get(name="municipality").user_set.exists()
+
+
+# --- issue 10 §4: only changed forms are protected again, and never under the office lock ----
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rerun_protects_only_changed_forms_and_never_under_the_lock(reference_data, office,
+                                                                     monkeypatch):
+    from django.db import connection
+
+    from reports.services.reports import run_scheduled_slot
+
+    hand_made_year()
+    protected_scopes: list[tuple[int, bool]] = []
+    original = disclosure.protect_and_audit
+
+    def recording(form, **kwargs):
+        protected_scopes.append((form["total"]["total"]["total"], connection.in_atomic_block))
+        return original(form, **kwargs)
+
+    monkeypatch.setattr(disclosure, "protect_and_audit", recording)
+    slot = datetime.datetime(2021, 1, 15, 3, 0, 5, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    run_scheduled_slot(now=slot)
+    assert len(protected_scopes) == 13
+    assert not any(locked for _total, locked in protected_scopes)
+
+    # A late complaint in Emmen: only Emmen's form and the office summary change.
+    ComplaintFactory(reporter_residence="GM0114", incident_municipality="GM0114")
+    protected_scopes.clear()
+    run_scheduled_slot(now=slot + datetime.timedelta(minutes=10))  # the same slot, retried
+    assert protected_scopes == []  # the slot's run is finished: nothing redone
+    run = StatisticsRun.objects.create(office=office, year=2020)
+    from reports.services.statistics import execute_statistics_run
+
+    execute_statistics_run(run_id=run.pk)
+    released = release_annual_reports(office=office, year=2020, run=run)
+
+    assert sorted(total for total, _locked in protected_scopes) == [2, 5]  # Emmen, summary
+    assert not any(locked for _total, locked in protected_scopes)
+    assert [(r.scope, r.version) for r in released] == [("office", 2), ("GM0114", 2)]
+    assert AnnualReport.objects.get(scope="office", version=2).exact_data["cases"] == 4

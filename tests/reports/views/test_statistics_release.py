@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from reports.models import AnnualReport, StatisticsRun
+from reports.services.reference import current_office
 from reports.services.reports import release_annual_reports
 from tests.factories import ComplaintFactory, UserFactory
 from tests.reports.rendering.year import hand_made_year
@@ -69,14 +70,22 @@ def test_caseworker_cannot_release(login_as, caseworker, year_2020):
     assert AnnualReport.objects.count() == 0
 
 
-def test_release_is_post_only(login_as, coordinator, year_2020):
-    assert login_as(coordinator).get(RELEASE_URL).status_code == 405
+def confirm(client, **extra):
+    """Open the preview and confirm it: the POST the preview's form sends."""
+    preview = client.get(RELEASE_URL)
+    assert preview.status_code == 200
+    return client.post(RELEASE_URL, {"fingerprint": preview.context["plan"].fingerprint,
+                                     "confirm": "yes"}, **extra)
+
+
+def test_release_refuses_other_methods(login_as, coordinator, year_2020):
+    assert login_as(coordinator).put(RELEASE_URL).status_code == 405
 
 
 def test_coordinator_releases_and_sees_the_versions(login_as, coordinator, year_2020):
     client = login_as(coordinator)
 
-    response = client.post(RELEASE_URL)
+    response = confirm(client)
 
     assert response.status_code == 302
     assert response["Location"] == f"{STATISTICS_URL}?year=2020"
@@ -90,7 +99,7 @@ def test_coordinator_releases_and_sees_the_versions(login_as, coordinator, year_
         ("office", 1, True), ("GM1680", 1, True), ("GM0106", 1, True)]
     assert page.context["years"] == [2020]
 
-    again = client.post(RELEASE_URL, follow=True)
+    again = confirm(client, follow=True)
     assert [str(m) for m in again.context["messages"]] == [
         "Nothing changed since the last release; no new versions."]
     assert AnnualReport.objects.count() == 13
@@ -123,7 +132,11 @@ def test_failed_audit_shows_the_error_and_releases_nothing(login_as, coordinator
         failures=[disclosure.AuditFailure(table="ground", row="race", column="total", low=0,
                                           high=0)]))
 
-    page = login_as(coordinator).post(RELEASE_URL, follow=True)
+    from reports.services.reports import release_preview
+
+    fingerprint = release_preview(office=current_office(), year=2020).fingerprint
+    page = login_as(coordinator).post(RELEASE_URL, {"fingerprint": fingerprint,
+                                                    "confirm": "yes"}, follow=True)
 
     assert [str(m) for m in page.context["messages"]][0].startswith(
         "The disclosure audit failed for office, GM1680, GM0106")
@@ -206,3 +219,116 @@ def test_run_progress(login_as, coordinator, caseworker, released):
                                             "progress_total": 12, "year": 2020}
     page = login_as(coordinator).get(STATISTICS_URL)
     assert "12 of 12 municipalities" in page.content.decode()
+
+
+# --- issue 10 §4: preview, confirmation bound to the previewed state, the office summary -----
+
+
+def test_preview_needs_the_release_permission(login_as, year_2020, caseworker):
+    assert Client().get(RELEASE_URL).status_code == 302
+    assert login_as(statistics_user("run_annual_statistics")).get(RELEASE_URL).status_code == 403
+    assert login_as(caseworker).get(RELEASE_URL).status_code == 403
+
+
+def test_preview_shows_the_protected_forms_and_never_releases(login_as, coordinator, year_2020):
+    page = login_as(coordinator).get(RELEASE_URL)
+
+    assert page.status_code == 200
+    assert AnnualReport.objects.count() == 0
+    scopes = page.context["scopes"]
+    assert [item["plan"].scope for item in scopes][:3] == ["office", "GM1680", "GM0106"]
+    assert len(scopes) == 13
+    assert all(item["plan"].gets_new_version and item["plan"].previous is None
+               for item in scopes)
+    assen = next(item for item in scopes if item["plan"].scope == "GM0106")
+    assert assen["tables"][0]["title"] == "1. Totaal aantal klachten"
+    assert len(assen["tables"]) == 5
+    html = page.content.decode()
+    assert 'name="fingerprint"' in html and 'name="confirm"' in html
+    assert page["Cache-Control"].startswith("max-age=0")
+    # The office summary says why complaints > cases: 4 on the forms, 3 cases.
+    assert page.context["plan"].summary_complaints == 4
+    assert page.context["plan"].cases == 3
+    assert page.context["twice"] == 1
+    assert "The office summary counts 4 complaints on the municipal forms, from 3 cases" in html
+
+
+def test_release_without_the_confirmation_releases_nothing(login_as, coordinator, year_2020):
+    client = login_as(coordinator)
+    fingerprint = client.get(RELEASE_URL).context["plan"].fingerprint
+
+    for data in ({}, {"fingerprint": fingerprint}, {"confirm": "yes"},
+                 {"fingerprint": fingerprint, "confirm": "no"}):
+        response = client.post(RELEASE_URL, data)
+        assert response.status_code == 302
+        assert response["Location"] == RELEASE_URL
+    page = client.get(RELEASE_URL)
+    assert [str(m) for m in page.context["messages"]] == [
+        "Tick the confirmation to release the reports."] * 4
+    assert AnnualReport.objects.count() == 0
+
+
+def test_a_run_between_preview_and_confirmation_is_refused(login_as, coordinator, year_2020,
+                                                           office):
+    from reports.services.statistics import execute_statistics_run
+
+    client = login_as(coordinator)
+    fingerprint = client.get(RELEASE_URL).context["plan"].fingerprint
+    ComplaintFactory(reporter_residence="GM0114", incident_municipality="GM0114")
+    run = StatisticsRun.objects.create(office=office, year=2020)
+    execute_statistics_run(run_id=run.pk)
+
+    response = client.post(RELEASE_URL, {"fingerprint": fingerprint, "confirm": "yes"},
+                           follow=True)
+
+    assert response.redirect_chain == [(RELEASE_URL, 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "The forms or the released versions of 2020 changed after the preview; nothing was "
+        "released. Check the new preview and confirm again."]
+    assert AnnualReport.objects.count() == 0
+    assert response.context["plan"].fingerprint != fingerprint
+
+
+def test_a_release_between_preview_and_confirmation_is_refused(login_as, coordinator,
+                                                               year_2020, office):
+    client = login_as(coordinator)
+    fingerprint = client.get(RELEASE_URL).context["plan"].fingerprint
+    release_annual_reports(office=office, year=2020)  # another coordinator, meanwhile
+
+    response = client.post(RELEASE_URL, {"fingerprint": fingerprint, "confirm": "yes"})
+
+    assert response.status_code == 302
+    assert AnnualReport.objects.count() == 13
+
+
+def test_preview_after_a_change_shows_what_changes_and_reuses_the_rest(login_as, coordinator,
+                                                                      released, office):
+    from reports.services.statistics import execute_statistics_run
+
+    ComplaintFactory(reporter_residence="GM0114", incident_municipality="GM0114")
+    run = StatisticsRun.objects.create(office=office, year=2020)
+    execute_statistics_run(run_id=run.pk)
+
+    page = login_as(coordinator).get(RELEASE_URL)
+
+    plans = {item["plan"].scope: item for item in page.context["scopes"]}
+    assert {scope for scope, item in plans.items() if item["plan"].gets_new_version} == {
+        "office", "GM0114"}
+    assert {scope for scope, item in plans.items() if item["plan"].reused} == (
+        set(plans) - {"office", "GM0114"})
+    assert plans["GM0114"]["changes"][:3] == [
+        "total · Totaal · resident_here: 0 → 1", "total · Totaal · resident_total: 0 → 1",
+        "total · Totaal · total: 1 → 2"]
+    assert plans["GM0106"]["tables"] == []  # unchanged: no form to check
+
+
+def test_statistics_page_keeps_exact_files_apart_and_explains_the_summary(login_as, coordinator,
+                                                                         released):
+    html = login_as(coordinator).get(f"{STATISTICS_URL}?year=2020").content.decode()
+
+    exact = html.index('data-testid="exact"')
+    assert html.index('data-testid="released"') < exact
+    assert "/backoffice/statistiek/2020.zip" in html[exact:]
+    assert "/backoffice/statistiek/2020.zip" not in html[:exact]
+    assert "4 complaints on the municipal forms, from 3 cases" in html
+    assert f'action="{RELEASE_URL}"' in html and 'method="get"' in html
