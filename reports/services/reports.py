@@ -51,6 +51,8 @@ from reports.vocabulary import FORM_TABLES
 
 logger = logging.getLogger(__name__)
 RELEASED_KIND = "annual_report_released"
+#: How often a release plans again when a run or another release finished while it protected.
+RELEASE_ATTEMPTS = 3
 
 
 def disclosure_threshold() -> int:
@@ -314,29 +316,48 @@ def release_annual_reports(*, office: Office, year: int,
     if run is None and not AnnualSnapshot.objects.filter(office=office, year=year).exists():
         counting = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
         run = execute_statistics_run(run_id=counting.pk)
-    plan = plan_release(office=office, year=year)
-    if confirmation is not None and not hmac.compare_digest(confirmation, plan.fingerprint):
-        raise ValidationError(_("The forms or the released versions of %(year)s changed after "
-                                "the preview; nothing was released. Check the new preview and "
-                                "confirm again.") % {"year": year}, code="preview_changed")
     stale = ValidationError(_("The stored forms of %(year)s are not those of the run to "
                               "release; release again.") % {"year": year}, code="stale_run")
-    if run is not None and plan.run_ids != {run.pk}:
+    for _attempt in range(RELEASE_ATTEMPTS):
+        plan = plan_release(office=office, year=year)
+        if confirmation is not None and not hmac.compare_digest(confirmation,
+                                                                plan.fingerprint):
+            raise ValidationError(_("The forms or the released versions of %(year)s changed "
+                                    "after the preview; nothing was released. Check the new "
+                                    "preview and confirm again.") % {"year": year},
+                                  code="preview_changed")
+        if run is not None and plan.run_ids != {run.pk}:
+            raise stale
+        if plan.failures:
+            logger.error("release %s/%s refused: disclosure audit failed for %d scopes",
+                         office.pk, year, len(plan.failures))
+            raise ValidationError(
+                _("The disclosure audit failed for %(scopes)s; nothing was released.")
+                % {"scopes": ", ".join(plan.failures)}, code="audit_failed")
+        stored = _store_release(plan=plan, actor=actor)
+        if stored is not None:
+            released = stored
+            break
+        # A run or a release finished while we protected (a second beat): plan again; what
+        # was released meanwhile is reused, not protected again.
+    else:
         raise stale
-    if plan.failures:
-        logger.error("release %s/%s refused: disclosure audit failed for %d scopes",
-                     office.pk, year, len(plan.failures))
-        raise ValidationError(
-            _("The disclosure audit failed for %(scopes)s; nothing was released.")
-            % {"scopes": ", ".join(plan.failures)}, code="audit_failed")
+    logger.info("release %s/%s: %d new versions", office.pk, year, len(released))
+    return released
+
+
+def _store_release(*, plan: ReleasePlan,
+                   actor: AbstractBaseUser | None) -> list[AnnualReport] | None:
+    """Store ``plan``'s new versions in one transaction holding the office lock, or return
+    ``None`` (storing nothing) when the state is no longer the planned one."""
     released: list[AnnualReport] = []
     with transaction.atomic():
-        office = _lock_office(office)
+        office = _lock_office(plan.office)
+        year = plan.year
         snapshots = list(snapshots_for_year(office=office, year=year))
         if _fingerprint(office=office, year=year, threshold=plan.threshold,
                         snapshots=snapshots) != plan.fingerprint:
-            # A run or a release finished while we protected: what we protected is outdated.
-            raise stale
+            return None
         municipalities = {s.municipality_id: s.municipality for s in snapshots}
         for scope_plan in plan.new_versions:
             previous = scope_plan.previous
@@ -353,7 +374,6 @@ def release_annual_reports(*, office: Office, year: int,
             released.append(report)
             if report.municipality is not None:
                 _notify_accounts(report=report)
-    logger.info("release %s/%s: %d new versions", office.pk, year, len(released))
     return released
 
 
