@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "view_dashboard",
         "release_annual_reports",
         "view_exact_statistics",
+        "export_national_report",
         "export_personal_data",
         "erase_personal_data",
         "manage_municipal_accounts",

@@ -16,6 +16,7 @@ class AccessLog(AppendOnlyModel):
         EXPORT = "export", _("Exported case list")
         SUBJECT_ACCESS = "subject_access", _("Exported personal data (GDPR art. 15)")
         ERASURE = "erasure", _("Erased personal data (GDPR art. 17)")
+        NATIONAL_EXPORT = "national_export", _("Exported the national report (exact counts)")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="+")

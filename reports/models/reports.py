@@ -56,6 +56,8 @@ class AnnualReport(AppendOnlyModel):
         permissions = [
             ("release_annual_reports", _("Can release annual reports")),
             ("view_exact_statistics", _("Can see and write unprotected (exact) counts")),
+            ("export_national_report",
+             _("Can export the exact counts for the national report")),
         ]
 
     def __str__(self) -> str:

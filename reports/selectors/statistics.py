@@ -216,3 +216,73 @@ def snapshot_years(*, office: Office) -> list[int]:
     """Years for which forms are stored, newest first."""
     return list(AnnualSnapshot.objects.filter(office=office).order_by("-year")
                 .values_list("year", flat=True).distinct())
+
+
+#: The cross-tables of the national report: ``(name, row table, column table)``.
+CROSS_TABLES: tuple[tuple[str, str, str], ...] = (
+    ("ground_x_societal_domain", "ground", "societal_domain"),
+    ("ground_x_nature", "ground", "nature"),
+)
+Cross = dict[str, dict[str, Counts]]
+
+
+@dataclass(frozen=True)
+class NationalCount:
+    """Exact counts of one office and year for the national report, from one database state.
+
+    Attributes:
+        forms: as ``count_annual_forms``.
+        cross: ``{cbs_code: {cross_name: {f"{ground}|{other}": counts}}}`` for the
+            ``CROSS_TABLES``: every ground code (vocabulary order) by every domain / nature code,
+            zeros included, no total rows; a complaint counts once per ground, like table 2.
+        cases: complaints on at least one form.
+    """
+
+    forms: dict[str, Form]
+    cross: dict[str, dict[str, Cross]]
+    cases: int
+
+
+def count_national_report(*, office: Office, year: int) -> NationalCount:
+    """Count the five tables and the cross-tables of every served municipality for ``year``
+    (rules as ``count_annual_forms``), all in one database state (``one_database_state``).
+
+    Returns:
+        A ``NationalCount``; the cross-tables' cells of a municipality sum, over the second
+        code, to its table 2 (ground) rows.
+    """
+    from reports.vocabulary import Ground, Nature, SocietalDomain
+
+    with one_database_state():
+        counted = _count_annual_forms(office=office, year=year)
+        mapping = merger_map(year=year)
+        served = set(counted.forms)
+        relevant = served | {former for former, successor in mapping.items()
+                             if successor in served}
+        base = counted_complaints(office=office, year=year).filter(
+            Q(reporter_residence__in=relevant) | Q(incident_municipality__in=relevant)
+        ).annotate(res=_served_code("reporter_residence", served, mapping),
+                   inc=_served_code("incident_municipality", served, mapping))
+        second_codes = {"societal_domain": SocietalDomain.values, "nature": Nature.values}
+        cross: dict[str, dict[str, Cross]] = {
+            code: {name: {f"{g}|{o}": dict.fromkeys(COLUMNS, 0) for g in Ground.values
+                          for o in second_codes[other]}
+                   for name, _rows, other in CROSS_TABLES}
+            for code in served}
+        for name, _rows, other in CROSS_TABLES:
+            grouped = (base.annotate(g=_row_expression("ground"), o=_row_expression(other))
+                       .values_list("res", "inc", "g", "o").annotate(n=Count("pk")).order_by())
+            for residence, incident, ground, second, n in grouped:
+                key = f"{ground}|{second}"
+                if residence is not None:
+                    column = "resident_here" if incident == residence else "resident_elsewhere"
+                    cross[residence][name][key][column] += n
+                if incident is not None and incident != residence:
+                    cross[incident][name][key]["non_resident_here"] += n
+        for tables in cross.values():
+            for cells in tables.values():
+                for counts in cells.values():
+                    counts["resident_total"] = counts["resident_here"] + counts[
+                        "resident_elsewhere"]
+                    counts["total"] = counts["resident_total"] + counts["non_resident_here"]
+    return NationalCount(forms=counted.forms, cross=cross, cases=counted.cases)

@@ -78,6 +78,8 @@ urlpatterns = [
          name="statistics_file"),
     path("statistiek/<int:year>/vrijgeven/", statistics.release, name="release_reports"),
     path("statistiek/run/<uuid:public_id>.json", statistics.run_status, name="run_status"),
+    path("statistiek/<int:year>/landelijk.<rfmt:fmt>", statistics.national_report,
+         name="national_report"),
     path("statistiek/rapport/<uuid:public_id>.<rfmt:fmt>", statistics.report_file,
          name="report_file"),
     path("statistiek/rapport/<uuid:public_id>/exact.<rfmt:fmt>", statistics.report_exact_file,

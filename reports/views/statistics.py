@@ -34,6 +34,7 @@ from reports.rendering.tables import (
 )
 from reports.selectors import reports as report_selectors
 from reports.selectors.statistics import latest_runs, snapshot_years, snapshots_for_year
+from reports.services.national_report import export_national_report
 from reports.services.reference import current_office
 from reports.services.reports import release_annual_reports, release_preview
 from reports.services.statistics import form_csv, form_document, request_annual_statistics
@@ -255,4 +256,21 @@ def statistics_zip(request: HttpRequest, year: int) -> HttpResponse:
             archive.writestr(f"{year}/{code}.csv", form_csv(document=document))
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="annual-statistics-{year}.zip"'
+    return response
+
+
+@login_required
+@permission_required("reports.export_national_report", raise_exception=True)
+@require_GET
+@never_cache
+def national_report(request: HttpRequest, year: int, fmt: str) -> HttpResponse:
+    """The national-report export of ``year`` (exact counts per municipality, five tables and
+    two cross-tables) as CSV or XLSX; each download is in the access log."""
+    try:
+        exported = export_national_report(user=request.user, office=current_office(),
+                                          year=year, fmt=fmt)
+    except ValidationError:
+        raise Http404 from None
+    response = HttpResponse(exported.content, content_type=exported.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     return response
