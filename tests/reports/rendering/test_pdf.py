@@ -12,7 +12,7 @@ from weasyprint import HTML
 from reports.rendering.charts import grounds_chart_svg, trend_chart_svg
 from reports.rendering.pdf import DataOnlyFetcher, report_html, report_pdf
 from tests.reports.rendering.test_tables import assen_report
-from tests.reports.rendering.year import expected_assen_protected
+from tests.reports.rendering.year import expected_assen_exact, expected_assen_protected
 
 TREND = [(2018, None), (2019, 9), (2020, 3)]
 
@@ -80,3 +80,23 @@ def test_charts_are_inline_svg_without_references(chart):
     again = (grounds_chart_svg(data=expected_assen_protected(), threshold=5)
              if chart == "grounds" else trend_chart_svg(totals=TREND))
     assert again == svg
+
+
+def test_the_office_summary_says_why_complaints_exceed_cases():
+    """Issue 10 §4: the summary counts a complaint on the residence's and on the incident
+    municipality's form; it says so with both numbers (hand-made year: 4 on the forms, 3 cases)."""
+    exact = expected_assen_exact()
+    exact["tables"]["total"]["total"]["total"] = 4
+    summary = assen_report(municipality=None, scope="office",
+                           exact_data={**exact, "cases": 3})
+
+    html = report_html(report=summary, trend=TREND)
+
+    assert ("Dit overzicht telt de formulieren van de gemeenten op: 4 klachten, uit 3 zaken. "
+            "Een klacht telt mee op het formulier van de woongemeente van de melder en op dat "
+            "van de gemeente waar het voorval plaatsvond, dus 1 klachten zijn hier dubbel "
+            "geteld.") in " ".join(html.split())
+    # A municipality's report, and a summary released before cases were kept, say nothing.
+    assert "dubbel geteld" not in report_html(report=assen_report(), trend=TREND)
+    older = assen_report(municipality=None, scope="office", exact_data=expected_assen_exact())
+    assert "dubbel geteld" not in report_html(report=older, trend=TREND)
