@@ -170,7 +170,9 @@ def _count_annual_forms(*, office: Office, year: int) -> AnnualCount:
                             nature_row=_row_expression("nature"))
               .values_list("res", "inc", "domain", "nature_row").annotate(n=Count("pk"))
               .order_by())
+    cases = 0  # every counted complaint is in exactly one group of this query
     for residence, incident, domain, nature, n in single:
+        cases += n
         place(residence, incident, "total", "total", n)
         place(residence, incident, "societal_domain", domain, n)
         place(residence, incident, "nature", nature, n)
@@ -185,7 +187,7 @@ def _count_annual_forms(*, office: Office, year: int) -> AnnualCount:
             place(residence, incident, table, row, n)
     for form in forms.values():
         _complete(form)
-    return AnnualCount(forms=forms, cases=base.order_by().count())
+    return AnnualCount(forms=forms, cases=cases)
 
 
 def _complete(form: Form) -> None:

@@ -202,7 +202,7 @@ def test_a_failing_run_is_marked_failed_keeps_the_old_snapshots_and_can_be_retri
         raise RuntimeError("database went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(statistics_service, "count_annual_forms", broken)
+        patch.setattr(statistics_service, "count_annual_year", broken)
         with pytest.raises(RuntimeError, match="database went away"):
             execute_statistics_run(run_id=run.pk)
 
