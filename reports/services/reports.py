@@ -44,7 +44,11 @@ from reports.selectors.reports import (
 )
 from reports.selectors.statistics import COLUMNS, snapshots_for_year
 from reports.services.outbox import queue_email
-from reports.services.statistics import execute_statistics_run, write_documents
+from reports.services.statistics import (
+    check_statistics_year,
+    execute_statistics_run,
+    write_documents,
+)
 from reports.timezones import AMSTERDAM
 from reports.types import User
 from reports.vocabulary import FORM_TABLES
@@ -269,8 +273,10 @@ def release_preview(*, office: Office, year: int,
     released.
 
     Raises:
-        ValidationError: as ``plan_release``.
+        ValidationError: as ``plan_release``, or a year the statistics cannot count
+            (``check_statistics_year``).
     """
+    check_statistics_year(year)
     if not AnnualSnapshot.objects.filter(office=office, year=year).exists():
         counting = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
         execute_statistics_run(run_id=counting.pk)
@@ -313,6 +319,7 @@ def release_annual_reports(*, office: Office, year: int,
             preview (``preview_changed``), or the disclosure audit failed for at least one
             scope (``audit_failed``; the message names the scopes).
     """
+    check_statistics_year(year)
     if run is None and not AnnualSnapshot.objects.filter(office=office, year=year).exists():
         counting = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
         run = execute_statistics_run(run_id=counting.pk)

@@ -39,6 +39,21 @@ def _publish(task, run_id: int) -> None:
         logger.warning("statistics run %s could not be queued (broker unavailable)", run_id)
 
 
+def check_statistics_year(year: int) -> None:
+    """Refuse a registration year the statistics cannot count.
+
+    Raises:
+        ValidationError: ``year`` is before 2000, after 2100 (code ``year``), or has not
+            started yet in Europe/Amsterdam (code ``future_year``).
+    """
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationError(_("Choose a year between %(min)d and %(max)d.")
+                              % {"min": MIN_YEAR, "max": MAX_YEAR}, code="year")
+    if year > timezone.localdate().year:
+        raise ValidationError(_("The year %(year)d has not started yet.") % {"year": year},
+                              code="future_year")
+
+
 @transaction.atomic
 def request_annual_statistics(*, office: Office, year: int,
                               actor: User | None = None) -> StatisticsRun:
@@ -50,12 +65,7 @@ def request_annual_statistics(*, office: Office, year: int,
     """
     from reports.tasks import build_annual_statistics
 
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationError(_("Choose a year between %(min)d and %(max)d.")
-                              % {"min": MIN_YEAR, "max": MAX_YEAR}, code="year")
-    if year > timezone.localdate().year:
-        raise ValidationError(_("The year %(year)d has not started yet.") % {"year": year},
-                              code="future_year")
+    check_statistics_year(year)
     run = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
     transaction.on_commit(lambda: _publish(build_annual_statistics, run.pk))
     return run

@@ -332,3 +332,15 @@ def test_statistics_page_keeps_exact_files_apart_and_explains_the_summary(login_
     assert "/backoffice/statistiek/2020.zip" not in html[:exact]
     assert "4 complaints on the municipal forms, from 3 cases" in html
     assert f'action="{RELEASE_URL}"' in html and 'method="get"' in html
+
+
+@pytest.mark.parametrize("year", [1999, 2101, 32768, 99999])
+def test_preview_of_a_year_that_cannot_be_counted_is_refused(login_as, coordinator, office, year):
+    client = login_as(coordinator)
+
+    for response in (client.get(f"/backoffice/statistiek/{year}/vrijgeven/"),
+                     client.post(f"/backoffice/statistiek/{year}/vrijgeven/",
+                                 {"fingerprint": "x", "confirm": "yes"})):
+        assert response.status_code == 302
+    assert StatisticsRun.objects.count() == 0
+    assert AnnualReport.objects.count() == 0
