@@ -241,7 +241,7 @@ class NationalCount:
     """
 
     forms: dict[str, Form]
-    cross: dict[str, dict[str, Cross]]
+    cross: dict[str, Cross]
     cases: int
 
 
@@ -266,7 +266,7 @@ def count_national_report(*, office: Office, year: int) -> NationalCount:
         ).annotate(res=_served_code("reporter_residence", served, mapping),
                    inc=_served_code("incident_municipality", served, mapping))
         second_codes = {"societal_domain": SocietalDomain.values, "nature": Nature.values}
-        cross: dict[str, dict[str, Cross]] = {
+        cross: dict[str, Cross] = {
             code: {name: {f"{g}|{o}": dict.fromkeys(COLUMNS, 0) for g in Ground.values
                           for o in second_codes[other]}
                    for name, _rows, other in CROSS_TABLES}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
@@ -15,6 +14,7 @@ from reports.rendering.national import national_csv, national_rows, national_xls
 from reports.selectors.statistics import count_national_report
 from reports.services.audit import log_access
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
+from reports.types import User
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -31,7 +31,7 @@ class NationalExport:
     filename: str
 
 
-def export_national_report(*, user: AbstractBaseUser, office: Office, year: int,
+def export_national_report(*, user: User, office: Office, year: int,
                            fmt: str) -> NationalExport:
     """Count ``year`` for ``office`` (one database state) and render the national-report
     export; the download is recorded in the access log (action ``national_export``, detail:

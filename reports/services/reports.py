@@ -267,7 +267,7 @@ def plan_release(*, office: Office, year: int) -> ReleasePlan:
 
 
 def release_preview(*, office: Office, year: int,
-                    actor: AbstractBaseUser | None = None) -> ReleasePlan:
+                    actor: User | None = None) -> ReleasePlan:
     """``plan_release`` for the preview page; when no forms are stored for ``year`` they are
     counted first (a ``StatisticsRun`` executed in this process, as releasing does). Nothing is
     released.
@@ -354,7 +354,7 @@ def release_annual_reports(*, office: Office, year: int,
 
 
 def _store_release(*, plan: ReleasePlan,
-                   actor: AbstractBaseUser | None) -> list[AnnualReport] | None:
+                   actor: User | None) -> list[AnnualReport] | None:
     """Store ``plan``'s new versions in one transaction holding the office lock, or return
     ``None`` (storing nothing) when the state is no longer the planned one."""
     released: list[AnnualReport] = []

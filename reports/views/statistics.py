@@ -171,7 +171,8 @@ def release(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
         "plan": scope_plan,
         "changes": _preview_change_lines(scope_plan.changes, plan.threshold),
         "tables": (_preview_tables(protected=scope_plan.protected, threshold=plan.threshold)
-                   if scope_plan.gets_new_version else []),
+                   if scope_plan.gets_new_version and scope_plan.protected is not None
+                   else []),
     } for scope_plan in plan.scopes]
     return render(request, "backoffice/release_preview.html", {
         "plan": plan, "year": year, "scopes": scopes,
@@ -263,7 +264,7 @@ def statistics_zip(request: HttpRequest, year: int) -> HttpResponse:
 @permission_required("reports.export_national_report", raise_exception=True)
 @require_GET
 @never_cache
-def national_report(request: HttpRequest, year: int, fmt: str) -> HttpResponse:
+def national_report(request: AuthenticatedHttpRequest, year: int, fmt: str) -> HttpResponse:
     """The national-report export of ``year`` (exact counts per municipality, five tables and
     two cross-tables) as CSV or XLSX; each download is in the access log."""
     try:

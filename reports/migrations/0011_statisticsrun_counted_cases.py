@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0009_complaint_description_may_be_empty'),
+        ('reports', '0010_casework_unread'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0010_statisticsrun_counted_cases'),
+        ('reports', '0011_statisticsrun_counted_cases'),
     ]
 
     operations = [
