@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.typing import RcKeyType
 
+from reports import disclosure
 from reports.rendering.tables import form_tables
 
 #: Same input, same SVG: fixed id salt, no date in the metadata.
@@ -53,14 +54,19 @@ def _attributes(match: re.Match) -> str:
 
 
 def grounds_chart_svg(*, data: dict, threshold: int) -> str:
-    """A horizontal bar chart of table 2 (grounds), column ``total``, as published.
+    """A horizontal bar chart of table 2 (grounds), column ``total``, exactly as published.
 
-    Suppressed values get no bar and the label ``<threshold``.
+    A hidden value gets no bar and the same mark as in the table (``disclosure.HIDDEN_MARK``):
+    the chart never states a figure the table does not. When every bar is hidden the chart
+    says nothing the table does not, so it is left out: the result is ``""`` and the PDF says
+    why in one line.
     """
     ground = next(table for table in form_tables(data=data) if table.key == "ground")
     rows = [row for row in ground.rows if row.code != "total"]
     labels = [row.label for row in rows]
     values = [row.values[-1] for row in rows]
+    if all(value is None for value in values):
+        return ""
     with matplotlib.rc_context(_RC):
         figure = Figure(figsize=(6.5, 3.6))
         axes = figure.add_subplot()
@@ -68,9 +74,8 @@ def grounds_chart_svg(*, data: dict, threshold: int) -> str:
         axes.barh(positions, [value or 0 for value in values], color="#1f5f8b")
         axes.set_yticks(positions, labels)
         for position, value in zip(positions, values, strict=True):
-            text = f"<{threshold}" if value is None else str(value)
-            axes.annotate(text, (value or 0, position), xytext=(3, 0),
-                          textcoords="offset points", va="center")
+            axes.annotate(disclosure.display_value(value), (value or 0, position),
+                          xytext=(3, 0), textcoords="offset points", va="center")
         axes.set_xlim(0, max([value or 0 for value in values] + [1]) * 1.2)
         axes.set_title("Discriminatiegrond (totaal)")
         axes.xaxis.set_major_locator(_integer_locator())

@@ -16,7 +16,12 @@ from weasyprint.urls import URLFetcher, URLFetchingError
 from reports import disclosure
 from reports.models import AnnualReport
 from reports.rendering.charts import grounds_chart_svg, trend_chart_svg
-from reports.rendering.tables import LEGAL_COLUMN_GROUPS, form_tables, scope_name
+from reports.rendering.tables import (
+    LEGAL_COLUMN_GROUPS,
+    form_tables,
+    hidden_legend,
+    scope_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +59,9 @@ def report_html(*, report: AnnualReport, trend: list[tuple[int, int | None]]) ->
     tables = [
         {"title": table.title, "key": table.key,
          "rows": [{"label": row.label, "is_total": row.code == "total",
-                   "cells": [display(value, threshold=report.threshold, exact=exact)
-                             for value, exact in zip(row.values, exact_row.values,
-                                                     strict=True)]}
-                  for row, exact_row in zip(table.rows, exact_table.rows, strict=True)]}
-        for table, exact_table in zip(form_tables(data=data),
-                                      form_tables(data=report.exact_data), strict=True)
+                   "cells": [display(value) for value in row.values]}
+                  for row in table.rows]}
+        for table in form_tables(data=data)
     ]
     with translation.override("nl"):
         return render_to_string("reports/annual_report_pdf.html", {
@@ -67,6 +69,7 @@ def report_html(*, report: AnnualReport, trend: list[tuple[int, int | None]]) ->
             "column_groups": LEGAL_COLUMN_GROUPS,
             "released_at": timezone.localtime(report.released_at),
             "grounds_chart": grounds_chart_svg(data=data, threshold=report.threshold),
+            "legend": hidden_legend(threshold=report.threshold),
             "trend_chart": trend_chart_svg(totals=trend),
             "is_office": report.municipality_id is None,
             **summary_counts(report=report),

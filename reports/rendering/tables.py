@@ -2,7 +2,8 @@
 
 Protected output (the default) shows what was released: a suppressed cell is ``None`` in JSON,
 empty in CSV (the row's ``suppressed`` column lists the hidden columns, ``;``-separated) and the
-text ``<5`` (``<threshold``) in XLSX. Exact output (``exact=True``, only for holders of
+one mark ``disclosure.HIDDEN_MARK`` (``x``) in XLSX, whatever the reason the cell is hidden.
+Exact output (``exact=True``, only for holders of
 ``reports.view_exact_statistics``) has the counted numbers and the format of
 ``reports.services.statistics.form_csv`` (no ``suppressed`` column).
 """
@@ -60,6 +61,16 @@ class FormTable:
     key: str
     title: str
     rows: tuple[FormRow, ...]
+
+
+def hidden_legend(*, threshold: int) -> str:
+    """The one legend of the hidden-cell mark (active language): both reasons a cell is hidden,
+    together, so that the mark does not tell which applies."""
+    return (_("%(mark)s = not published: the count is below %(threshold)s, or the cell is "
+                 "hidden so that hidden counts cannot be worked out from the totals. A hidden "
+                 "cell can be any number, 0 included. Only the total number of complaints "
+                 "(table 1) is always exact.") % {"mark": disclosure.HIDDEN_MARK,
+                                                 "threshold": threshold})
 
 
 def row_label(*, table: str, row: str) -> str:
@@ -150,10 +161,10 @@ def data_csv(*, data: dict, exact: bool = False) -> str:
 def report_xlsx(*, report: AnnualReport, exact: bool = False) -> bytes:
     """The report as an XLSX workbook.
 
-    Sheet ``form``: the same columns as the CSV (without ``suppressed``), hidden cells as the
-    text ``<threshold>`` (e.g. ``<5``) when the count is below the threshold, ``x`` when the
-    cell is hidden only to protect others. Sheet ``about``: office, scope, year, version, release
-    time, threshold and whether the counts are protected.
+    Sheet ``form``: the same columns as the CSV (without ``suppressed``), every hidden cell as
+    the one mark ``disclosure.HIDDEN_MARK`` (``x``), which does not tell why it is hidden. Sheet
+    ``about``: office, scope, year, version, release time, threshold, whether the counts are
+    protected and, for protected workbooks, the legend of the mark.
     """
     display = disclosure.display_value
     data = report.exact_data if exact else report.protected_data
@@ -161,12 +172,10 @@ def report_xlsx(*, report: AnnualReport, exact: bool = False) -> bytes:
     sheet = workbook.active
     sheet.title = "form"
     sheet.append(["table", "row", "label", *COLUMNS])
-    for table, exact_table in zip(form_tables(data=data),
-                                  form_tables(data=report.exact_data), strict=True):
-        for row, exact_row in zip(table.rows, exact_table.rows, strict=True):
+    for table in form_tables(data=data):
+        for row in table.rows:
             sheet.append([table.key, row.code, row.label,
-                          *(display(v, threshold=report.threshold, exact=e) if v is None else v
-                            for v, e in zip(row.values, exact_row.values, strict=True))])
+                          *(display(v) if v is None else v for v in row.values)])
     about = workbook.create_sheet("about")
     for key, value in (
         ("office", report.office.name), ("scope", report.scope),
@@ -176,6 +185,9 @@ def report_xlsx(*, report: AnnualReport, exact: bool = False) -> bytes:
         ("threshold", report.threshold), ("protected", "no" if exact else "yes"),
     ):
         about.append([key, value])
+    if not exact:
+        with translation.override("nl"):
+            about.append(["legend", hidden_legend(threshold=report.threshold)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -257,12 +257,13 @@ def plan_release(*, office: Office, year: int) -> ReleasePlan:
         except ValueError:  # an inconsistent form cannot be protected: never release it
             logger.exception("release %s/%s: %s cannot be protected", office.pk, year, scope)
             plan.scopes.append(ScopePlan(scope=scope, name=name, exact=form, protected=None,
-                                         previous=previous, failure=scope))
+                                         previous=previous, failure=f"{name} ({scope})"))
             continue
         plan.scopes.append(ScopePlan(
             scope=scope, name=name, exact=form, previous=previous,
             protected=protected if audit.passed else None,
-            failure="" if audit.passed else scope))
+            failure="" if audit.passed else audit_failure_text(
+                scope=scope, name=name, failures=audit.failures)))
     return plan
 
 
@@ -454,6 +455,24 @@ def _forget_cached_permissions(user: User) -> None:
     user.__dict__.pop("_guardian_perms_cache", None)
 
 
+def audit_failure_text(*, scope: str, name: str,
+                       failures: list[disclosure.AuditFailure]) -> str:
+    """A failed audit for a refusal message (active language): the municipality (or office)
+    and its first failing cell, e.g. ``Assen (GM0106): cell 2. Discriminatiegrond / Ras /
+    resident_here`` plus how many more cells failed. No figure is in it (the message is shown
+    and may be logged)."""
+    from reports.rendering.tables import LEGAL_TABLE_TITLES, row_label
+
+    first = failures[0]
+    cell = (f"{LEGAL_TABLE_TITLES.get(first.table, first.table)} / "
+            f"{row_label(table=first.table, row=first.row)} / {first.column}")
+    text = _("%(name)s (%(scope)s): cell %(cell)s") % {"name": name, "scope": scope,
+                                                       "cell": cell}
+    if len(failures) > 1:
+        text += " " + _("(and %(count)s more cells)") % {"count": len(failures) - 1}
+    return text
+
+
 def protected_form_documents(*, office: Office, year: int) -> dict[str, dict]:
     """The stored forms of ``year``, protected and audited, as JSON documents per CBS code.
 
@@ -476,7 +495,8 @@ def protected_form_documents(*, office: Office, year: int) -> dict[str, dict]:
             failed.append(code)
             continue
         if not audit.passed:
-            failed.append(code)
+            failed.append(audit_failure_text(scope=code, name=snapshot.municipality.name,
+                                             failures=audit.failures))
             continue
         tables = {table: {row: dict(cells) for row, cells in protected["tables"][table].items()}
                   for table in FORM_TABLES}
@@ -489,7 +509,7 @@ def protected_form_documents(*, office: Office, year: int) -> dict[str, dict]:
         }
     if failed:
         raise ValidationError(_("The disclosure audit failed for %(scopes)s; nothing was "
-                                "written.") % {"scopes": ", ".join(failed)},
+                                "written.") % {"scopes": "; ".join(failed)},
                               code="audit_failed")
     return documents
 

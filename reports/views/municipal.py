@@ -17,8 +17,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from reports.rendering.tables import hidden_legend
 from reports.selectors import reports as report_selectors
 from reports.types import AuthenticatedHttpRequest
+from reports.services.reports import disclosure_threshold
 from reports.views.statistics import report_file_response
 
 #: What a municipal account may download: the protected report only.
@@ -40,6 +42,7 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
         "released": [{"report": report,
                       "latest": latest[(report.year, report.scope)] == report.version}
                      for report in released],
+        "legend": hidden_legend(threshold=disclosure_threshold()),
     })
 
 
