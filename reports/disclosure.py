@@ -201,7 +201,8 @@ def primary_cells(form: Form, *, threshold: int = DEFAULT_THRESHOLD) -> set[Cell
       ``resident_total``) and each column (total: the ``total`` row's cell; for tables 2 and 5,
       where a complaint counts once per code, also when table 1's figure of the column is
       below the threshold). Otherwise the published zeros of a small line would show where its
-      few complaints are, e.g. "the one non-resident complaint was about religion".
+      few complaints are, e.g. "the one non-resident complaint was about religion". A zero
+      that another line through it already shows to be 0 (``_known_zero``) stays published.
 
     The exempt cells (``is_exempt``) are never hidden.
 
@@ -234,8 +235,29 @@ def primary_cells(form: Form, *, threshold: int = DEFAULT_THRESHOLD) -> set[Cell
                 lines.append((group, [(table, row, column) for row in rows]))
         for is_small, members in lines:
             if is_small and GROUP_ZEROS:
-                cells.update(members)
+                cells.update(cell for cell in members
+                             if not _known_zero(form, cell, law=law))
     return {cell for cell in cells if not is_exempt(table=cell[0], row=cell[1], column=cell[2])}
+
+
+def _known_zero(form: Form, cell: Cell, *, law: Mapping[str, int]) -> bool:
+    """True for a zero that another line through it shows to be 0 anyway (its row, resident
+    part or column sums to 0, or table 1's figure of its column is 0 for tables 2 and 5):
+    hiding it would protect nothing and only force more cells to be hidden."""
+    table, row, column = cell
+    rows = form[table]
+    if rows[row][column] != 0:
+        return False
+    totals = []
+    if column != "total":
+        totals.append(rows[row]["total"])
+    if row != "total":
+        totals.append(rows["total"][column])
+        if table in PER_CODE or table in ONE_PER_COMPLAINT:
+            totals.append(law[column])
+    if column in COLUMNS[:2]:
+        totals.append(rows[row]["resident_total"])
+    return 0 in totals
 
 
 def protect(form: Form, *, threshold: int = DEFAULT_THRESHOLD, method: str = "heuristic",
