@@ -17,8 +17,11 @@ from reports import disclosure
 from reports.rendering.tables import form_tables
 
 #: Same input, same SVG: fixed id salt, no date in the metadata.
+#: Text stays text (``svg.fonttype: none``), so the PDF's figures can be read and checked
+#: against the table.
 _RC: dict[RcKeyType, Any] = {
-    "svg.hashsalt": "meldpunt", "font.family": "DejaVu Sans", "font.size": 8}
+    "svg.hashsalt": "meldpunt", "font.family": "DejaVu Sans", "font.size": 8,
+    "svg.fonttype": "none"}
 
 
 def _integer_locator() -> MaxNLocator:

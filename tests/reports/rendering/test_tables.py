@@ -20,12 +20,16 @@ from reports.rendering.tables import (
 )
 from reports.selectors.statistics import COLUMNS, empty_form
 from tests.reports.rendering.year import (
-    ASSEN_HIDDEN_ROWS,
     expected_assen_exact,
     expected_assen_protected,
 )
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+#: The one legend of the hidden-cell mark, in Dutch.
+LEGEND_NL = ("x = niet gepubliceerd: het aantal is kleiner dan 5, of de cel is verborgen zodat "
+             "verborgen aantallen niet uit de totalen zijn af te leiden. Een verborgen cel kan "
+             "elk getal zijn, ook 0. Alleen het totaal aantal klachten (tabel 1) is altijd "
+             "exact.")
 HEADER = ["table", "row", "label", *COLUMNS]
 
 
@@ -51,24 +55,27 @@ def test_protected_csv_leaves_hidden_cells_empty_and_lists_them():
     assert lines[0] == [*HEADER, "suppressed"]
     assert len(lines) == 1 + 49
     hidden = ";".join(COLUMNS)
-    assert lines[1] == ["total", "total", "Totaal", "1", "1", "2", "1", "3", ""]
+    # table 1: only the grand total is exempt; its columns (1, 1, 2, 1) are hidden
+    assert lines[1] == ["total", "total", "Totaal", "", "", "", "", "3",
+                        "resident_here;resident_elsewhere;resident_total;non_resident_here"]
     assert lines[2] == ["ground", "race", "Ras (herkomst/huidskleur)", "", "", "", "", "",
                         hidden]
-    assert lines[6] == ["ground", "age", "Leeftijd", "0", "0", "0", "0", "0", ""]
     by_key = {(line[0], line[1]): line for line in lines[1:]}
     assert by_key[("ground", "total")] == ["ground", "total", "Totaal", "", "", "", "", "",
                                            hidden]
     assert by_key[("societal_domain", "labour_market")][2:] == [
         "Arbeidsmarkt", "", "", "", "", "", hidden]
-    assert by_key[("societal_domain", "total")][2:] == ["Totaal", "1", "1", "2", "1", "3", ""]
+    assert by_key[("societal_domain", "total")][2:] == [
+        "Totaal", "", "", "", "", "3",
+        "resident_here;resident_elsewhere;resident_total;non_resident_here"]
     assert by_key[("nature", "disputed_treatment")][2] == "Omstreden behandeling"
-    assert by_key[("handling", "registration")][2:] == ["Registratie", "", "", "", "", "",
-                                                        hidden]
-    hidden_keys = {key for key, line in by_key.items() if line[-1]}
-    assert hidden_keys == {(table, row) for table, rows in ASSEN_HIDDEN_ROWS.items()
-                           for row in rows}
-    assert all(line[3:8] == ["0"] * 5 for key, line in by_key.items()
-               if key not in hidden_keys and key[1] != "total")
+    for key in (("ground", "age"), ("handling", "mediation")):
+        assert by_key[key][3:] == ["0", "0", "0", "", "", "non_resident_here;total"]
+    # every hidden cell is empty and listed, whatever the reason; no other mark
+    for line in lines[1:]:
+        listed = line[8].split(";") if line[8] else []
+        assert [c for c, v in zip(COLUMNS, line[3:8], strict=True) if v == ""] == listed
+        assert all(v == "" or v.isdigit() for v in line[3:8])
 
 
 def test_exact_csv_has_the_statistics_format():
@@ -80,22 +87,23 @@ def test_exact_csv_has_the_statistics_format():
     assert len(lines) == 50
 
 
-def test_xlsx_shows_hidden_cells_as_below_threshold_or_x():
+def test_xlsx_shows_every_hidden_cell_with_one_mark():
     workbook = load_workbook(io.BytesIO(report_xlsx(report=assen_report())))
 
     assert workbook.sheetnames == ["form", "about"]
     rows = [list(row) for row in workbook["form"].iter_rows(values_only=True)]
     assert rows[0] == HEADER
-    assert rows[1] == ["total", "total", "Totaal", 1, 1, 2, 1, 3]
-    # Exact 1, 1, 2, 0, 2: the hidden zero is complementary, so "x" rather than a false "<5".
-    assert rows[2] == ["ground", "race", "Ras (herkomst/huidskleur)", "<5", "<5", "<5", "x",
-                       "<5"]
-    assert rows[6] == ["ground", "age", "Leeftijd", 0, 0, 0, 0, 0]
+    assert rows[1] == ["total", "total", "Totaal", "x", "x", "x", "x", 3]
+    # exact 1, 1, 2, 0, 2: the small counts and the zero hidden with them get the same mark
+    assert rows[2] == ["ground", "race", "Ras (herkomst/huidskleur)", "x", "x", "x", "x", "x"]
+    assert rows[6] == ["ground", "age", "Leeftijd", 0, 0, 0, "x", "x"]
     assert len(rows) == 50
+    assert {v for row in rows[1:] for v in row[3:] if isinstance(v, str)} == {"x"}
     assert [list(row) for row in workbook["about"].iter_rows(values_only=True)] == [
         ["office", "Meldpunt Discriminatie Drenthe"], ["scope", "GM0106"], ["name", "Assen"],
         ["year", 2020], ["version", 2], ["released_at", "2021-01-15 03:00"],
-        ["threshold", 5], ["protected", "yes"]]
+        ["threshold", 5], ["protected", "yes"],
+        ["legend", LEGEND_NL]]
 
 
 def test_exact_xlsx_has_numbers_everywhere():
