@@ -152,7 +152,9 @@ def test_a_failed_audit_writes_nothing(committed_office, tmp_path, monkeypatch):
                                           high=0)]))
 
     with translation.override("en"), pytest.raises(
-            CommandError, match="^The disclosure audit failed for GM1680, GM0106"):
+            CommandError, match=r"^The disclosure audit failed for Aa en Hunze \(GM1680\): cell "
+                                r"2\. Discriminatiegrond / Ras \(herkomst/huidskleur\) / total; "
+                                r"Assen \(GM0106\): cell "):
         call_command("annual_statistics", "--year", "2020", "--output", str(tmp_path))
     assert list(tmp_path.iterdir()) == []
 

@@ -86,7 +86,8 @@ def test_account_downloads_its_protected_report(login_as, assen_account, release
     assert response["Content-Disposition"] == f'attachment; filename="2020-GM0106-v1.{fmt}"'
     if fmt == "csv":
         lines = list(csv.reader(io.StringIO(response.content.decode())))
-        assert lines[1] == ["total", "total", "Totaal", "1", "1", "2", "1", "3", ""]
+        assert lines[1] == ["total", "total", "Totaal", "", "", "", "", "3",
+                            "resident_here;resident_elsewhere;resident_total;non_resident_here"]
         assert lines[2][3:8] == ["", "", "", "", ""]
 
 
@@ -130,3 +131,50 @@ def test_account_sees_no_cases_and_no_back_office(login_as, assen_account, relea
                 "/backoffice/export.csv", "/backoffice/dashboard/"):
         assert client.get(url).status_code == 403, url
     assert client.post("/backoffice/statistiek/2020/vrijgeven/").status_code == 403
+
+
+def test_one_mark_for_every_hidden_cell_in_every_format(login_as, assen_account, released):
+    """Small counts (1, 2), zeros hidden with them and counts hidden only to protect others all
+    look the same: ``x`` in the PDF and XLSX, empty in CSV, ``null`` in JSON; one legend."""
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from reports.rendering.tables import report_document
+
+    report = released["GM0106"]
+    exact = report.exact_data["tables"]
+    hidden = {(t, r, c) for t, rows in report.protected_data["tables"].items()
+              for r, cells in rows.items() for c, v in cells.items() if v is None}
+    assert {0, 1, 2} <= {exact[t][r][c] for t, r, c in hidden}  # small counts and zeros alike
+    client = login_as(assen_account)
+    base = f"{PORTAL_URL}rapport/{report.public_id}"
+
+    pdf = client.get(f"{base}.pdf").content
+    text = " ".join(" ".join(page.extract_text() for page in
+                             PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Totaal x x x x 3" in text
+    assert "Ras (herkomst/huidskleur) x x x x x" in text
+    assert "<" not in text
+    assert text.count("x = niet gepubliceerd") == 1
+
+    workbook = load_workbook(io.BytesIO(client.get(f"{base}.xlsx").content))
+    rows = list(workbook["form"].iter_rows(values_only=True))[1:]
+    for table, row, *values in rows:
+        for column, value in zip(("resident_here", "resident_elsewhere", "resident_total",
+                                  "non_resident_here", "total"), values[1:], strict=True):
+            assert value == ("x" if (table, row, column) in hidden else exact[table][row][column])
+
+    lines = list(csv.reader(io.StringIO(client.get(f"{base}.csv").content.decode())))
+    assert {value for line in lines[1:] for value in line[3:8] if not value.isdigit()} == {""}
+    assert sum(value == "" for line in lines[1:] for value in line[3:8]) == len(hidden)
+
+    document = report_document(report=report)
+    assert set(document) == {"year", "office", "scope", "municipality", "version",
+                             "released_at", "threshold", "protected", "tables", "suppressed"}
+    assert sum(v is None for rows in document["tables"].values() for cells in rows.values()
+               for v in cells.values()) == len(hidden)
+    assert "primary" not in str(document) and "secondary" not in str(document)
+
+    page = client.get(PORTAL_URL).content.decode()
+    assert "&lt;5" not in page
+    assert page.count('data-testid="legend"') == 1

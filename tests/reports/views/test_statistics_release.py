@@ -139,7 +139,8 @@ def test_failed_audit_shows_the_error_and_releases_nothing(login_as, coordinator
                                                     "confirm": "yes"}, follow=True)
 
     assert [str(m) for m in page.context["messages"]][0].startswith(
-        "The disclosure audit failed for office, GM1680, GM0106")
+        "The disclosure audit failed for Meldpunt Discriminatie Drenthe (office): cell 2. "
+        "Discriminatiegrond / Ras (herkomst/huidskleur) / total; Aa en Hunze (GM1680): cell")
     assert AnnualReport.objects.count() == 0
 
 
