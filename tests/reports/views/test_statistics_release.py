@@ -117,9 +117,8 @@ def test_page_lists_what_changed(login_as, coordinator, released, office):
 
     emmen = [i for i in page.context["released"] if i["report"].scope == "GM0114"]
     assert [(i["report"].version, i["latest"]) for i in emmen] == [(2, True), (1, False)]
-    assert emmen[0]["changes"][:3] == [
-        "total · Totaal · resident_here: 0 → 1", "total · Totaal · resident_total: 0 → 1",
-        "total · Totaal · total: 1 → 2"]
+    assert emmen[0]["changes"][:2] == [
+        "total · Totaal · resident_elsewhere: 0 → x", "total · Totaal · total: 1 → 2"]
     assert emmen[1]["changes"] == []
     assert "total · Totaal · total: 1 → 2" in page.content.decode()
 
@@ -163,7 +162,8 @@ def test_protected_csv_of_the_office_summary(login_as, coordinator, released):
         f"{STATISTICS_URL}rapport/{released['office'].public_id}.csv")
 
     lines = list(csv.reader(io.StringIO(response.content.decode())))
-    assert lines[1] == ["total", "total", "Totaal", "1", "1", "2", "2", "4", ""]
+    assert lines[1] == ["total", "total", "Totaal", "", "", "", "", "4",
+                        "resident_here;resident_elsewhere;resident_total;non_resident_here"]
     assert lines[2][3:] == ["", "", "", "", "", ";".join(
         ["resident_here", "resident_elsewhere", "resident_total", "non_resident_here", "total"])]
 
