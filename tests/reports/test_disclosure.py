@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reports import disclosure
 from reports.disclosure import (
@@ -399,3 +401,33 @@ def test_exact_minimum_suppression_is_never_worse_than_the_heuristic():
 def test_protect_refuses_an_unknown_method():
     with pytest.raises(ValueError, match="method"):
         protect(hand_form(), method="fast")
+
+
+complaint_strategy = st.builds(
+    Complaint,
+    column=st.sampled_from([HERE, ELSEWHERE, NON_RESIDENT]),
+    grounds=st.lists(st.sampled_from([g for g in Ground.values if g != "unknown"]),
+                     max_size=2, unique=True).map(tuple),
+    domain=st.sampled_from(SocietalDomain.values),
+    nature=st.sampled_from(Nature.values),
+    handling=st.lists(st.sampled_from(Handling.values), max_size=2, unique=True).map(tuple),
+)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(complaints=st.lists(complaint_strategy, max_size=25),
+       threshold=st.sampled_from([3, 5]))
+def test_protection_holds_for_any_small_form(complaints, threshold):
+    """Any form: the audit passes, the grand total is published, every primary cell is hidden,
+    every published cell is exact, and no published output says why a cell is hidden."""
+    form = count(complaints)
+    protected, result = protect_and_audit(form, threshold=threshold)
+
+    assert result.passed, result.failures
+    assert protected["tables"]["total"]["total"]["total"] == len(complaints)
+    assert disclosure.primary_cells(form, threshold=threshold) <= hidden_cells(protected)
+    assert set(protected) == {"tables", "suppressed", "threshold"}
+    for table, rows in protected["tables"].items():
+        for row, cells in rows.items():
+            for column, value in cells.items():
+                assert value is None or value == form[table][row][column]
