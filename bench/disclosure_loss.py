@@ -68,10 +68,9 @@ def demo_forms() -> list[tuple[str, dict, int]]:
     """The demo year 2020 (80 complaints) of the office: every municipality and the summary."""
     from django.core.management import call_command
 
-    from reports.selectors.reference import current_office
     from reports.selectors.statistics import count_annual_forms
     from reports.services.demo import seed_demo_year
-    from reports.services.reference import load_reference_data
+    from reports.services.reference import current_office, load_reference_data
 
     call_command("migrate", verbosity=0)
     load_reference_data()

@@ -646,7 +646,12 @@ def _extremes(model: _FormModel, ks: list[int], lower: np.ndarray,
                        eq[np.ix_(eq_rows, variables)], eq_rhs[eq_rows],
                        ub[np.ix_(ub_rows, variables)], ub_rhs[ub_rows]))
     copies = [(block, sign) for block in blocks for sign in (1.0, -1.0)]
-    c_parts, eq_parts, ub_parts, b_eq, b_ub, bounds = [], [], [], [], [], []
+    c_parts: list[np.ndarray] = []
+    eq_parts: list[sparse.csr_matrix] = []
+    ub_parts: list[sparse.csr_matrix] = []
+    b_eq: list[np.ndarray] = []
+    b_ub: list[np.ndarray] = []
+    bounds: list[tuple[float, float | None]] = []
     for (local, variables, a, b, g, h), sign in copies:
         cost = np.zeros(len(variables))
         cost[local] = sign
