@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 
 from reports.rendering.tables import hidden_legend
 from reports.selectors import reports as report_selectors
-from reports.types import AuthenticatedHttpRequest
 from reports.services.reports import disclosure_threshold
+from reports.types import AuthenticatedHttpRequest
 from reports.views.statistics import report_file_response
 
 #: What a municipal account may download: the protected report only.
