@@ -27,6 +27,7 @@ from reports.rendering.pdf import report_pdf
 from reports.rendering.tables import (
     file_stem,
     form_tables,
+    hidden_legend,
     report_csv,
     report_document,
     report_xlsx,
@@ -177,6 +178,7 @@ def release(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
     return render(request, "backoffice/release_preview.html", {
         "plan": plan, "year": year, "scopes": scopes,
         "new_count": len(plan.new_versions),
+        "legend": hidden_legend(threshold=plan.threshold),
         "twice": plan.summary_complaints - plan.cases if plan.cases is not None else None,
     })
 
