@@ -155,3 +155,13 @@ def test_runtime_lock_holds_no_dev_only_package_and_agrees_with_dev_lock():
     main, dev = _lock("main"), _lock("dev")
     assert {canonicalize_name(r.name) for r in DEV} & main.keys() == set()
     assert {name: main[name][0] for name in main} == {name: dev[name][0] for name in main}
+
+
+def test_make_install_and_the_dockerfile_install_from_the_locks_with_hashes():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "pip install --quiet --require-hashes -r requirements/dev.lock" in makefile
+    assert "pip install --quiet --no-deps -e ." in makefile
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install --no-cache-dir --require-hashes -r requirements/main.lock" in dockerfile
+    assert "pip install --no-cache-dir --no-deps ." in dockerfile
+    assert "COPY requirements/main.lock" in dockerfile
