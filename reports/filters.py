@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from reports.models import AccessLog, Complaint, Team
 from reports.selectors import cases, reference
 from reports.selectors.permissions import assignable_users
-from reports.vocabulary import Channel, Ground, SocietalDomain, Status
+from reports.vocabulary import Channel, Ground, IncidentPlace, SocietalDomain, Status
 
 
 class AllYesNoSelect(forms.NullBooleanSelect):
@@ -34,7 +34,9 @@ class ComplaintFilter(django_filters.FilterSet):
     societal domain, channel, received-date range and overdue.
 
     Query parameters: ``q``, ``status``, ``assignee`` (a user id or ``null`` for unassigned),
-    ``team``, ``municipality`` (CBS code), ``ground``, ``societal_domain``, ``channel``,
+    ``team``, ``municipality`` (CBS code), ``incident_place`` (``municipality``, ``online`` or
+    ``unknown``: "place unknown" before the annual run), ``ground``, ``societal_domain``,
+    ``channel``,
     ``received_after`` and ``received_before`` (inclusive ``YYYY-MM-DD`` dates in
     Europe/Amsterdam), ``overdue`` and ``unread`` (``true`` or ``false``; unread: the
     reporter replied or sent files since the requesting user last opened the case, so pass
@@ -51,6 +53,8 @@ class ComplaintFilter(django_filters.FilterSet):
     municipality = django_filters.ModelChoiceFilter(
         label=_("Municipality"), queryset=None, method="filter_municipality",
     )
+    incident_place = django_filters.ChoiceFilter(label=_("Place of the incident"),
+                                                 choices=IncidentPlace.choices)
     ground = django_filters.ChoiceFilter(label=_("Ground"), choices=Ground.choices,
                                          method="filter_ground")
     societal_domain = django_filters.ChoiceFilter(label=_("Societal domain"),
@@ -67,7 +71,7 @@ class ComplaintFilter(django_filters.FilterSet):
 
     class Meta:
         model = Complaint
-        fields = ["q", "status", "assignee", "team", "municipality", "ground",
+        fields = ["q", "status", "assignee", "team", "municipality", "incident_place", "ground",
                   "societal_domain", "channel", "received_after", "received_before", "overdue",
                   "unread"]
 

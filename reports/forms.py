@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from crispy_forms.helper import FormHelper
@@ -24,11 +25,11 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from reports.models import Complaint, Message, Municipality, Team
+from reports.models import CaseLink, Complaint, Message, Municipality, Team
 from reports.received import received_moment
 from reports.selectors.permissions import visible_complaints
 from reports.selectors.reference import existing_municipalities
-from reports.services.complaints import ComplaintFields, ReporterChanges
+from reports.services.complaints import ComplaintFields, IncidentChanges, ReporterChanges
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
 from reports.timezones import AMSTERDAM
 from reports.types import User
@@ -39,6 +40,7 @@ from reports.vocabulary import (
     ContactType,
     Ground,
     Handling,
+    IncidentPlace,
     Nature,
     Outcome,
     RejectionReason,
@@ -77,6 +79,63 @@ def current_municipalities() -> QuerySet[Municipality]:
     return existing_municipalities()
 
 
+class PlaceFields(TypedDict):
+    """Where it happened, as the services take it."""
+
+    incident_municipality: Municipality | None
+    incident_place: str
+
+
+class _PlaceChoiceIterator(forms.models.ModelChoiceIterator):
+    """The municipalities, with "online" right after the empty ("not known") choice."""
+
+    field: IncidentPlaceField
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        choices = super().__iter__()
+        if self.field.empty_label is not None:
+            yield next(choices)
+        yield (IncidentPlace.ONLINE.value, self.field.online_label)
+        yield from choices
+
+    def __len__(self) -> int:
+        return super().__len__() + 1
+
+
+class IncidentPlaceField(forms.ModelChoiceField):
+    """Where it happened, in one list: "not known" (empty), "online" (no municipality applies)
+    or a municipality. Cleans to a ``Municipality``, ``IncidentPlace.ONLINE`` or ``None``;
+    ``split_place`` turns that into the service's two arguments."""
+
+    iterator = _PlaceChoiceIterator
+
+    def __init__(self, *, online_label: StrOrPromise, label: StrOrPromise,
+                 queryset: QuerySet[Municipality], required: bool,
+                 empty_label: StrOrPromise) -> None:
+        self.online_label = online_label
+        super().__init__(queryset=queryset, label=label, required=required,
+                         empty_label=empty_label)
+
+    def to_python(self, value: Any) -> Any:
+        if value == IncidentPlace.ONLINE:
+            return IncidentPlace.ONLINE.value
+        return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        if value == IncidentPlace.ONLINE:
+            return value
+        return super().prepare_value(value)
+
+
+def split_place(value: Municipality | str | None) -> PlaceFields:
+    """``incident_municipality`` and ``incident_place`` for a cleaned ``IncidentPlaceField``."""
+    if value == IncidentPlace.ONLINE:
+        return PlaceFields(incident_municipality=None, incident_place=IncidentPlace.ONLINE)
+    if not isinstance(value, Municipality):
+        return PlaceFields(incident_municipality=None, incident_place=IncidentPlace.UNKNOWN)
+    return PlaceFields(incident_municipality=value, incident_place=IncidentPlace.MUNICIPALITY)
+
+
 class ReportRulesMixin(forms.Form):
     """Rules shared by the public form and staff registration: the incident date is not in the
     future (Europe/Amsterdam), and consent to be contacted needs an e-mail address or phone."""
@@ -89,6 +148,8 @@ class ReportRulesMixin(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
+        if "incident_municipality" in data:
+            data.update(split_place(data["incident_municipality"]))
         if (data.get("consent_to_contact") and not data.get("reporter_email")
                 and not data.get("reporter_phone") and not self.has_error("reporter_email")
                 and not self.has_error("reporter_phone")):
@@ -133,9 +194,9 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": _("Enter a date, for example 31-12-2020.")},
     )
-    incident_municipality = forms.ModelChoiceField(
+    incident_municipality = IncidentPlaceField(
         label=_("Where did it happen?"), queryset=current_municipalities(), required=False,
-        empty_label=_("Online / unknown"),
+        empty_label=_("I do not know"), online_label=_("Online (internet, social media)"),
     )
     reporter_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
     reporter_email = forms.EmailField(
@@ -469,6 +530,64 @@ class ReporterDataForm(VersionedForm):
             other_party_consents_mediation=data["other_party_consents_mediation"])
 
 
+class IncidentForm(VersionedForm):
+    """Corrections of where and when it happened and how the report came in."""
+
+    incident_municipality = IncidentPlaceField(
+        label=_("Municipality of the incident"), queryset=Municipality.objects.none(),
+        required=False, empty_label=_("Not known (yet)"),
+        online_label=_("Online (no municipality)"),
+    )
+    incident_date = forms.DateField(label=_("Date of the incident"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"},
+                                                           format="%Y-%m-%d"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+
+    def __init__(self, data: QueryDict | None = None, *, complaint: Complaint) -> None:
+        super().__init__(data, initial={
+            "incident_municipality": (complaint.incident_municipality_id
+                                      or (IncidentPlace.ONLINE.value
+                                          if complaint.incident_place == IncidentPlace.ONLINE
+                                          else None)),
+            "incident_date": complaint.incident_date, "channel": complaint.channel,
+            "version": complaint.version})
+        current = Q(pk__in=current_municipalities().values("pk"))
+        if complaint.incident_municipality_id:
+            current |= Q(pk=complaint.incident_municipality_id)  # a merged one stays choosable
+        typed_field(self, "incident_municipality", IncidentPlaceField).queryset = (
+            Municipality.objects.filter(current).order_by("name"))
+
+    def action_data(self) -> IncidentChanges:
+        """The corrections for ``update_incident`` (valid forms only)."""
+        data = self.cleaned_data
+        place = split_place(data["incident_municipality"])
+        return IncidentChanges(incident_municipality=place["incident_municipality"],
+                               incident_place=place["incident_place"],
+                               incident_date=data["incident_date"], channel=data["channel"])
+
+
+class LinkForm(forms.Form):
+    """Link another case (by its number) to this one."""
+
+    case_number = forms.CharField(label=_("Case number of the related case"), max_length=32,
+                                  widget=forms.TextInput(attrs={
+                                      "list": "duplicate-of-suggestions",
+                                      "autocomplete": "off", "dir": "ltr"}))
+    kind = forms.ChoiceField(label=_("How are they related?"), choices=CaseLink.Kind.choices)
+
+    def __init__(self, data: QueryDict | None = None, *, user: User) -> None:
+        super().__init__(data)
+        self.user = user
+
+    def clean_case_number(self) -> Complaint:
+        number = self.cleaned_data["case_number"].strip()
+        other = visible_complaints(user=self.user).filter(case_number__iexact=number).first()
+        if other is None:
+            raise forms.ValidationError(_("No case with this number that you can see."),
+                                        code="unknown_case")
+        return other
+
+
 class NoteForm(forms.Form):
     """An internal note. Notes are only added, so a concurrent change of the case does not
     conflict with them and the form carries no version."""
@@ -529,9 +648,10 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 6}))
     incident_date = forms.DateField(label=_("Date of the incident"), required=False,
                                     widget=forms.DateInput(attrs={"type": "date"}))
-    incident_municipality = forms.ModelChoiceField(
+    incident_municipality = IncidentPlaceField(
         label=_("Municipality of the incident"), queryset=current_municipalities(),
-        required=False, empty_label=_("Online / unknown"),
+        required=False, empty_label=_("Not known (yet)"),
+        online_label=_("Online (no municipality)"),
     )
     reporter_name = forms.CharField(label=_("Name"), required=False, max_length=200)
     reporter_email = forms.EmailField(label=_("E-mail address"), required=False)

@@ -107,6 +107,19 @@ class Channel(models.TextChoices):
     OTHER = "other", pgettext_lazy("channel", "Other")
 
 
+class IncidentPlace(models.TextChoices):
+    """Where the incident happened, as far as a municipality goes.
+
+    ``municipality``: ``Complaint.incident_municipality`` names it. ``online``: no municipality
+    applies (internet, social media, a national phone line). ``unknown``: the place is not known
+    (yet); a coordinator may list these before the annual run.
+    """
+
+    MUNICIPALITY = "municipality", _("In a municipality")
+    ONLINE = "online", _("Online (no municipality)")
+    UNKNOWN = "unknown", _("Not known (yet)")
+
+
 class Status(models.TextChoices):
     """Case status in the ADV's workflow (see ``reports.workflow.TRANSITIONS``)."""
 

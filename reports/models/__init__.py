@@ -3,6 +3,7 @@
 from .audit import AccessLog
 from .complaint import (
     Attachment,
+    CaseLink,
     CaseNumberSequence,
     Complaint,
     ComplaintGround,
@@ -38,6 +39,7 @@ __all__ = [
     "Team",
     "Throttle",
     "AnnualSnapshot",
+    "CaseLink",
     "CaseNumberSequence",
     "Complaint",
     "ComplaintGround",

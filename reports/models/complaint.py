@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -17,6 +18,7 @@ from reports.vocabulary import (
     ContactType,
     Ground,
     Handling,
+    IncidentPlace,
     Nature,
     Outcome,
     RejectionReason,
@@ -112,6 +114,12 @@ class Complaint(models.Model):
         Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("municipality of the incident"),
     )
+    #: ``municipality`` exactly when ``incident_municipality`` is set; else ``online`` (no
+    #: municipality applies) or ``unknown`` (not known yet). See docs/case-handling.md for how
+    #: each counts in the annual form.
+    incident_place = models.CharField(_("place of the incident"), max_length=20,
+                                      choices=IncidentPlace.choices,
+                                      default=IncidentPlace.UNKNOWN)
     description = EncryptedTextField(_("what happened"), blank=True)
     #: Keyed hashes of the description's words (reports.crypto.index_terms): search without
     #: plaintext.
@@ -156,6 +164,17 @@ class Complaint(models.Model):
             models.UniqueConstraint(fields=["office", "external_reference"],
                                     condition=~models.Q(external_reference=""),
                                     name="unique_external_reference_per_office"),
+            models.CheckConstraint(
+                condition=(models.Q(incident_place="municipality",
+                                    incident_municipality__isnull=False)
+                           | (~models.Q(incident_place="municipality")
+                              & models.Q(incident_municipality__isnull=True))),
+                name="incident_place_matches_municipality"),
+        ]
+        indexes = [
+            # The coordinator's "place unknown" list before the annual run, newest first.
+            models.Index(F("received_at").desc(), name="complaint_place_unknown_idx",
+                         condition=models.Q(incident_place="unknown")),
         ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),
@@ -221,6 +240,9 @@ class ComplaintHistory(AppendOnlyModel):
         REPORTER_DATA = "reporter_data", _("Reporter data changed")
         PERSONAL_DATA_REMOVED = "personal_data", _("Personal data removed")
         REPORTER_MESSAGE = "reporter_message", _("Message from the reporter")
+        INCIDENT = "incident", _("Incident details changed")
+        LINK = "link", _("Related case linked")
+        UNLINK = "unlink", _("Related case unlinked")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
@@ -282,6 +304,35 @@ class Message(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"message {self.pk} ({self.direction}) on complaint {self.complaint_id}"
+
+
+class CaseLink(models.Model):
+    """Two related cases, linked both ways: one row per pair (``first`` has the lower id).
+
+    Read through ``reports.selectors.links``; written by ``reports.services.links``.
+    """
+
+    class Kind(models.TextChoices):
+        SAME_INCIDENT = "same_incident", _("About the same incident")
+        FOLLOW_UP = "follow_up", _("Follow-up complaint by the same person")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    first = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind of link"), max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="unique_case_link"),
+            models.CheckConstraint(condition=models.Q(first__lt=F("second")),
+                                   name="case_link_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} {self.kind} {self.second_id}"
 
 
 class UnreadCase(models.Model):

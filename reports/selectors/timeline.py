@@ -15,12 +15,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from reports.models import Attachment, Complaint, ComplaintHistory, Message, Note
+from reports.models import Attachment, CaseLink, Complaint, ComplaintHistory, Message, Note
 from reports.types import User
 from reports.vocabulary import (
+    Channel,
     ContactType,
     Ground,
     Handling,
+    IncidentPlace,
     Nature,
     Outcome,
     RejectionReason,
@@ -138,6 +140,27 @@ def _reporter_field(row: ComplaintHistory) -> tuple[Change, ...]:
     return (Change(str(model_field.verbose_name)),)
 
 
+def _incident_change(row: ComplaintHistory) -> tuple[Change, ...]:
+    """``field=value`` before and after: the place, municipality, date or channel."""
+    name, _sep, old = row.from_value.partition("=")
+    new = row.to_value.partition("=")[2]
+    if name == "incident_place":
+        old, new = _label(IncidentPlace, old), _label(IncidentPlace, new)
+    elif name == "channel":
+        old, new = _label(Channel, old), _label(Channel, new)
+    try:
+        label = str(Complaint._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        label = name
+    return (Change(label, old, new),)
+
+
+def _link_change(row: ComplaintHistory) -> tuple[Change, ...]:
+    """``case_number:kind`` in ``to_value`` (linked) or ``from_value`` (unlinked)."""
+    case_number, _sep, kind = (row.to_value or row.from_value).partition(":")
+    return (Change(_label(CaseLink.Kind, kind), new=case_number),)
+
+
 def _history_entry(row: ComplaintHistory) -> TimelineEntry:
     if row.action == History.STATUS:
         changes = _status_change(row)
@@ -151,6 +174,10 @@ def _history_entry(row: ComplaintHistory) -> TimelineEntry:
         changes = (Change(_("Caseworker"), row.from_value, row.to_value),)
     elif row.action == History.TEAM:
         changes = (Change(_("Team"), row.from_value, row.to_value),)
+    elif row.action == History.INCIDENT:
+        changes = _incident_change(row)
+    elif row.action in (History.LINK, History.UNLINK):
+        changes = _link_change(row)
     else:
         changes = ()
     return TimelineEntry(

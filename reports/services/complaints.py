@@ -56,6 +56,7 @@ from reports.vocabulary import (
     Channel,
     ContactType,
     Handling,
+    IncidentPlace,
     RejectionReason,
     Status,
 )
@@ -117,6 +118,15 @@ class ComplaintFields(TypedDict, total=False):
     anonymity: str
 
 
+class IncidentChanges(TypedDict):
+    """Corrections for ``update_incident``: where and when it happened, and the channel."""
+
+    incident_municipality: Municipality | None
+    incident_place: str
+    incident_date: datetime.date | None
+    channel: str
+
+
 class ReporterChanges(TypedDict, total=False):
     """New values for ``update_reporter_data``: any of ``PERSONAL_FIELDS`` and
     ``RECORDED_FIELDS``."""
@@ -142,6 +152,7 @@ def register_complaint(
     status: str = Status.NEW,
     incident_date: datetime.date | None = None,
     incident_municipality: Municipality | None = None,
+    incident_place: str = "",
     reporter_name: str = "",
     reporter_email: str = "",
     reporter_phone: str = "",
@@ -165,6 +176,9 @@ def register_complaint(
         description: what happened, in the reporter's words (never logged).
         channel: a ``Channel`` code; ``received_at`` is timezone-aware and defaults to now.
         anonymity: an ``Anonymity`` code (Besluit art. 5).
+        incident_municipality, incident_place: where it happened: a municipality, or
+            ``None`` with ``incident_place`` ``online`` or ``unknown`` (the default; see
+            ``place_of_incident``).
         grounds, handling: ``Ground`` and ``Handling`` codes (duplicates are ignored).
         actor: the staff member registering it, or ``None`` for the public form and imports.
         submission_token, reporter_language, receipt: the public form's one-time token, the
@@ -185,6 +199,8 @@ def register_complaint(
         case_number=next_case_number(office=office, year=registration_year(received_at)),
         received_at=received_at, channel=channel, contact_type=contact_type, status=status,
         incident_date=incident_date, incident_municipality=incident_municipality,
+        incident_place=place_of_incident(municipality=incident_municipality,
+                                         place=incident_place),
         description=description, description_index=crypto.index_terms(description),
         reporter_name=reporter_name, reporter_email=reporter_email,
         reporter_phone=reporter_phone, reporter_residence=reporter_residence,
@@ -214,6 +230,15 @@ def register_complaint(
                                     to_value=status)
     logger.debug("complaint registered id=%s channel=%s", complaint.pk, channel)
     return complaint
+
+
+def place_of_incident(*, municipality: Municipality | None, place: str) -> str:
+    """The ``IncidentPlace`` code for an incident ``municipality`` (or ``None``) and a
+    requested ``place``: ``municipality`` whenever one is given; otherwise ``online`` when asked
+    for, else ``unknown``."""
+    if municipality is not None:
+        return IncidentPlace.MUNICIPALITY
+    return IncidentPlace.ONLINE if place == IncidentPlace.ONLINE else IncidentPlace.UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -638,6 +663,60 @@ def update_reporter_data(*, complaint: Complaint, actor: User,
             to_value=field if field in PERSONAL_FIELDS else f"{field}={values[field]}")
         for field in changed
     ])
+    return locked
+
+
+@transaction.atomic
+def update_incident(*, complaint: Complaint, actor: User,
+                    incident_municipality: Municipality | None, incident_place: str,
+                    incident_date: datetime.date | None, channel: str,
+                    expected_version: int | None = None) -> Complaint:
+    """Correct where and when the incident happened and how the report came in.
+
+    Args:
+        incident_municipality, incident_place: a municipality, or ``None`` with ``online`` (no
+            municipality applies) or ``unknown`` (``place_of_incident``).
+        incident_date: a past date (Europe/Amsterdam) or ``None``.
+        channel: a ``Channel`` code.
+
+    History gets one ``INCIDENT`` row per changed value with the old and new value
+    (municipality name and CBS code, place code, ISO date or channel code): not personal data.
+
+    Raises:
+        PermissionDenied: ``actor`` may not change this complaint.
+        StaleCaseError: the case changed since ``expected_version``.
+        ValidationError: an unknown channel or place, or a date in the future.
+    """
+    _require_change(actor, complaint)
+    if incident_place not in IncidentPlace.values:
+        raise ValidationError(_("Choose where it happened."), code="incident_place")
+    if incident_date is not None and incident_date > timezone.localdate(timezone=AMSTERDAM):
+        raise ValidationError(_("The date cannot be in the future."), code="future")
+    locked = _lock(complaint, expected_version)
+    place = place_of_incident(municipality=incident_municipality, place=incident_place)
+
+    def shown(field: str, value: object) -> str:
+        if isinstance(value, Municipality):
+            return f"{value.name} ({value.code})"
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return "" if value is None else str(value)
+
+    new: dict[str, object] = {"incident_place": place, "incident_municipality": incident_municipality,
+           "incident_date": incident_date, "channel": channel}
+    changed = [field for field, value in new.items() if getattr(locked, field) != value]
+    if not changed:
+        return locked
+    old = {field: shown(field, getattr(locked, field)) for field in changed}
+    for field in changed:
+        setattr(locked, field, new[field])
+    locked.full_clean(validate_unique=False, validate_constraints=False)
+    _save(locked, changed)
+    ComplaintHistory.objects.bulk_create([
+        ComplaintHistory(complaint=locked, actor=actor, action=History.INCIDENT,
+                         from_value=f"{field}={old[field]}",
+                         to_value=f"{field}={shown(field, new[field])}")
+        for field in changed])
     return locked
 
 

@@ -27,6 +27,8 @@ from reports.forms import (
     AttachmentForm,
     ClaimForm,
     ClassificationForm,
+    IncidentForm,
+    LinkForm,
     MessageForm,
     NoteForm,
     ReporterDataForm,
@@ -37,9 +39,11 @@ from reports.forms import (
 from reports.models import AccessLog, Attachment, Complaint
 from reports.selectors import permissions
 from reports.selectors.cases import OverdueComplaint, with_overdue
+from reports.selectors.links import related_cases
 from reports.selectors.timeline import case_timeline
 from reports.services import casework
 from reports.services import complaints as complaint_services
+from reports.services import links as link_services
 from reports.services.audit import log_access
 from reports.types import AuthenticatedHttpRequest
 
@@ -83,6 +87,7 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
         "grounds": [g.get_code_display() for g in complaint.grounds.all()],
         "handling": [h.get_code_display() for h in complaint.handling.all()],
         "timeline": case_timeline(complaint=complaint),
+        "related": related_cases(complaint=complaint, user=user),
         "overdue": complaint.is_overdue,
         "duplicate_of_visible": duplicate_of is not None and permissions.can_view(
             user=user, complaint=duplicate_of),
@@ -94,6 +99,8 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
         context["claim_form"] = ClaimForm(initial={"version": complaint.version})
     if can_change:
         context["classification_form"] = ClassificationForm.for_complaint(complaint)
+        context["incident_form"] = IncidentForm(complaint=complaint)
+        context["link_form"] = LinkForm(user=user)
         context["status_form"] = StatusForm(complaint=complaint, user=user)
         context["note_form"] = NoteForm()
         context["message_form"] = MessageForm()
@@ -196,6 +203,39 @@ def update_reporter(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpR
     return _run(request, complaint, form, lambda: complaint_services.update_reporter_data(
         complaint=complaint, actor=request.user, expected_version=form.expected_version(),
         **form.action_data()), _("Reporter data saved."))
+
+
+@login_required
+@require_POST
+def update_incident(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
+    """Correct the incident's place and date and the channel."""
+    complaint = _changeable_case(request, public_id)
+    form = IncidentForm(request.POST, complaint=complaint)
+    return _run(request, complaint, form, lambda: complaint_services.update_incident(
+        complaint=complaint, actor=request.user, expected_version=form.expected_version(),
+        **form.action_data()), _("Incident details saved."))
+
+
+@login_required
+@require_POST
+def link_case(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
+    """Link a related case (by its number) to this one."""
+    complaint = _changeable_case(request, public_id)
+    form = LinkForm(request.POST, user=request.user)
+    return _run(request, complaint, form, lambda: link_services.link_cases(
+        complaint=complaint, other=form.cleaned_data["case_number"],
+        kind=form.cleaned_data["kind"], actor=request.user), _("Cases linked."))
+
+
+@login_required
+@require_POST
+def unlink_case(request: AuthenticatedHttpRequest, public_id: UUID, other_id: UUID) -> HttpResponse:
+    """Remove the link to another case."""
+    complaint = _changeable_case(request, public_id)
+    other = get_object_or_404(permissions.visible_complaints(user=request.user),
+                              public_id=other_id)
+    return _apply(request, complaint, lambda: link_services.unlink_cases(
+        complaint=complaint, other=other, actor=request.user), _("Link removed."))
 
 
 @login_required

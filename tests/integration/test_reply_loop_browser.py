@@ -10,8 +10,10 @@ Django's translations.
 from __future__ import annotations
 
 import pytest
+from django.utils.translation import gettext_lazy as _
 
 from reports.models import Complaint, OutboundEmail, UnreadCase
+from reports.selectors.followup import STATUS_SENTENCES
 from reports.services.casework import REPORTER_ACTIVITY
 from reports.services.complaints import assign_complaint, change_status, record_message
 from reports.vocabulary import Status
@@ -56,8 +58,7 @@ def test_reporter_reply_is_seen_and_resumes_the_case(live_server, committed_refe
     response = submit(reporter, "[data-testid=reply-form] button[type=submit]")
     assert response.status == 200
     assert reporter.locator("[data-testid=sent-sentence]").count() == 1
-    assert dutch("We are waiting for an answer from you. Please read our message below and "
-                 "reply.") not in reporter.content()
+    assert dutch(STATUS_SENTENCES[Status.AWAITING_REPORTER]) not in reporter.content()
 
     # --- 2. The caseworker lands on the work queue and sees it unread. ----------------------
     page = open_browser("caseworker")
@@ -70,7 +71,7 @@ def test_reporter_reply_is_seen_and_resumes_the_case(live_server, committed_refe
     page.goto(f"{base}/backoffice/?unread=true")
     rows = page.locator("[data-testid=case-row]")
     assert rows.count() == 1
-    assert rows.locator("[data-testid=unread]").inner_text() == dutch("Unread reply")
+    assert rows.locator("[data-testid=unread]").inner_text() == dutch(_("Unread reply"))
 
     # --- 3. Opening the case clears it; the status is back in progress, by the reporter. ----
     with page.expect_navigation():
@@ -79,7 +80,7 @@ def test_reporter_reply_is_seen_and_resumes_the_case(live_server, committed_refe
     reporter_status = page.locator(
         "[data-testid=timeline-entry][data-kind=history][data-by=reporter]")
     assert reporter_status.count() == 1
-    assert dutch("In progress") in reporter_status.inner_text()
+    assert dutch(Status.IN_PROGRESS.label) in reporter_status.inner_text()
     assert Complaint.objects.get(pk=complaint.pk).status == Status.IN_PROGRESS
     assert UnreadCase.objects.count() == 0
 

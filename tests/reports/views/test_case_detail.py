@@ -258,6 +258,9 @@ def test_detail_page_forms_carry_the_version(login_as, coordinator, cases):
         "melder": ["csrfmiddlewaretoken", "version", "reporter_name", "reporter_email",
                    "reporter_phone", "reporter_residence", "consent_to_contact", "anonymity",
                    "reporter_consents_mediation", "other_party_consents_mediation"],
+        "incident": ["csrfmiddlewaretoken", "version", "incident_municipality",
+                     "incident_date", "channel"],
+        "koppelen": ["csrfmiddlewaretoken", "case_number", "kind"],
         "bericht": ["csrfmiddlewaretoken", "direction", "body"],
         "bijlagen": ["csrfmiddlewaretoken", "upload"],
         "notitie": ["csrfmiddlewaretoken", "text"],
@@ -266,7 +269,7 @@ def test_detail_page_forms_carry_the_version(login_as, coordinator, cases):
     }
     versions = [attrs["value"] for tag, attrs in parse(response.content).tags
                 if tag == "input" and attrs.get("name") == "version"]
-    assert versions == ["2"] * 5
+    assert versions == ["2"] * 6
 
 
 @pytest.mark.parametrize(("status", "expected"), [
