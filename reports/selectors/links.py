@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 
 from reports.models import CaseLink, Complaint
 from reports.selectors.permissions import visible_complaints
+from reports.types import User
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class RelatedCase:
     kind_label: str
 
 
-def related_cases(*, complaint: Complaint, user: AbstractBaseUser) -> list[RelatedCase]:
+def related_cases(*, complaint: Complaint, user: User) -> list[RelatedCase]:
     """The cases linked to ``complaint``, by case number; two queries."""
     links = list(CaseLink.objects.filter(Q(first=complaint) | Q(second=complaint))
                  .select_related("first", "second"))

@@ -149,9 +149,10 @@ def _incident_change(row: ComplaintHistory) -> tuple[Change, ...]:
     elif name == "channel":
         old, new = _label(Channel, old), _label(Channel, new)
     try:
-        label = str(Complaint._meta.get_field(name).verbose_name)
+        field = Complaint._meta.get_field(name)
     except FieldDoesNotExist:
-        label = name
+        field = None
+    label = str(getattr(field, "verbose_name", name))
     return (Change(label, old, new),)
 
 

@@ -702,8 +702,9 @@ def update_incident(*, complaint: Complaint, actor: User,
             return value.isoformat()
         return "" if value is None else str(value)
 
-    new: dict[str, object] = {"incident_place": place, "incident_municipality": incident_municipality,
-           "incident_date": incident_date, "channel": channel}
+    new: dict[str, object] = {
+        "incident_place": place, "incident_municipality": incident_municipality,
+        "incident_date": incident_date, "channel": channel}
     changed = [field for field, value in new.items() if getattr(locked, field) != value]
     if not changed:
         return locked

@@ -4,13 +4,13 @@ both cases; linking and unlinking append a history row to both, in one transacti
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from reports.models import CaseLink, Complaint, ComplaintHistory
 from reports.selectors import permissions
+from reports.types import User
 
 History = ComplaintHistory.Action
 
@@ -19,7 +19,7 @@ def _pair(a: Complaint, b: Complaint) -> tuple[Complaint, Complaint]:
     return (a, b) if a.pk < b.pk else (b, a)
 
 
-def _check(actor: AbstractBaseUser, complaint: Complaint, other: Complaint) -> None:
+def _check(actor: User, complaint: Complaint, other: Complaint) -> None:
     if not permissions.can_change(user=actor, complaint=complaint):
         raise PermissionDenied
     if other.pk == complaint.pk or not permissions.can_view(user=actor, complaint=other):
@@ -28,7 +28,7 @@ def _check(actor: AbstractBaseUser, complaint: Complaint, other: Complaint) -> N
 
 @transaction.atomic
 def link_cases(*, complaint: Complaint, other: Complaint, kind: str,
-               actor: AbstractBaseUser) -> CaseLink:
+               actor: User) -> CaseLink:
     """Link ``complaint`` and ``other`` as ``kind`` (a ``CaseLink.Kind`` code); a pair already
     linked gets the new kind. Both cases get a ``LINK`` history row naming the other case and
     the kind.
@@ -57,7 +57,7 @@ def link_cases(*, complaint: Complaint, other: Complaint, kind: str,
 
 
 @transaction.atomic
-def unlink_cases(*, complaint: Complaint, other: Complaint, actor: AbstractBaseUser) -> bool:
+def unlink_cases(*, complaint: Complaint, other: Complaint, actor: User) -> bool:
     """Remove the link between ``complaint`` and ``other``; both get an ``UNLINK`` history row.
 
     Returns:

@@ -18,7 +18,7 @@ def set_incident_place(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0010_casework_unread'),
+        ('reports', '0012_national_report_export'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
