@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from reports.models import CaseLink, Complaint, ComplaintHistory, Municipality
 from reports.selectors.links import related_cases
@@ -62,11 +63,12 @@ def test_update_incident_changes_values_with_history(coordinator):
         ("coordinator1", "incident_municipality=", "incident_municipality=Assen (GM0106)"),
         ("coordinator1", "incident_date=2020-06-01", "incident_date=2020-05-31"),
         ("coordinator1", "channel=online", "channel=phone")]
-    changes = [c for e in case_timeline(complaint=case) if e.title == "Incident details changed"
-               for c in e.changes]
-    assert [(c.old, c.new) for c in changes] == [
-        ("Not known (yet)", "In a municipality"), ("", "Assen (GM0106)"),
-        ("2020-06-01", "2020-05-31"), ("Online formulier", "Telefoon")]
+    with translation.override("en"):
+        changes = [c for e in case_timeline(complaint=case)
+                   if e.title == "Incident details changed" for c in e.changes]
+        assert [(c.old, c.new) for c in changes] == [
+            ("Not known (yet)", "In a municipality"), ("", "Assen (GM0106)"),
+            ("2020-06-01", "2020-05-31"), ("Online form", "Phone")]
 
 
 def test_online_clears_the_municipality(coordinator):
