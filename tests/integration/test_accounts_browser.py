@@ -9,9 +9,12 @@ from django.contrib.auth import get_user_model
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reports.models import Municipality
+from reports.models import Complaint, Municipality
 from reports.services.accounts import create_municipal_account, invitation_link
-from tests.factories import PASSWORD, CoordinatorFactory
+from reports.services.complaints import assign_complaint
+from reports.services.followup import add_reporter_message
+from reports.services.links import link_cases
+from tests.factories import PASSWORD, ComplaintFactory, CoordinatorFactory
 from tests.integration.public_pages import choose_language, chromium  # noqa: F401
 from tests.integration.test_accessibility import axe_source, run_axe
 
@@ -52,6 +55,24 @@ def test_account_pages_in_the_browser(language, live_server, committed_reference
     page.locator("main input[name=token]").fill(_code(coordinator))
     _submit(page, "main form:has(input[name=token]) button[type=submit]")
     assert page.url == f"{base}/backoffice/werkvoorraad/"
+    # The casework pages of issue 12: the work queue with an unread reply, the case list with
+    # its marker and place filter, the case page with its correction and link forms, the
+    # dashboard with the workload figures.
+    case, other = ComplaintFactory(), ComplaintFactory(incident_place="online")
+    assign_complaint(complaint=case, actor=coordinator, assignee=coordinator)
+    Complaint.objects.filter(pk=case.pk).update(receipt_code_hash="x")
+    add_reporter_message(complaint=case, body="Synthetisch antwoord.")
+    link_cases(complaint=case, other=other, kind="same_incident", actor=coordinator)
+    page.reload()
+    assert page.locator("[data-testid=unread]").count() == 1
+    found["worklist"] = run_axe(page, source)
+    page.goto(f"{base}/backoffice/?incident_place=unknown")
+    found["case-list"] = run_axe(page, source)
+    page.goto(f"{base}/backoffice/zaken/{case.public_id}/")
+    assert page.locator("[data-testid=related-case]").count() == 1
+    found["case-page"] = run_axe(page, source)
+    page.goto(f"{base}/backoffice/dashboard/")
+    found["dashboard"] = run_axe(page, source)
 
     page.goto(f"{base}/backoffice/gemeenteaccounts/")
     found["municipal-accounts-empty"] = run_axe(page, source)
