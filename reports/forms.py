@@ -256,8 +256,12 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         self.helper.layout = Layout(
             Fieldset(_("Your report"), "description", "incident_date", "incident_municipality",
                      "attachments"),
-            Fieldset(_("About you (optional)"), "anonymity", "reporter_name", "reporter_email",
-                     "reporter_phone", "reporter_residence", "consent_to_contact"),
+            Fieldset(_("About you (optional)"), "anonymity",
+                     # Hidden by CSS alone while "anonymous" is chosen (meldpunt.css), unless
+                     # one of them has an error: works without JavaScript.
+                     Div("reporter_name", "reporter_email", "reporter_phone",
+                         css_class="identity-fields", data_testid="identity-fields"),
+                     "reporter_residence", "consent_to_contact"),
             Div("extra_remark", css_class="hp-field", aria_hidden="true"),
         )
         self.helper.add_input(Submit("submit", _("Send report")))

@@ -136,6 +136,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+# One date format per language everywhere (nl: 02-12-2026 14:05): meldpunt/formats/<lang>/.
+FORMAT_MODULE_PATH = ["meldpunt.formats"]
 
 # --- 5. Static files, media and uploads ----------------------------------------------------------
 STATIC_URL = "/static/"
