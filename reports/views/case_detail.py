@@ -47,6 +47,14 @@ from reports.services import links as link_services
 from reports.services.audit import log_access
 from reports.types import AuthenticatedHttpRequest
 
+#: ``change_status`` error codes -> the status form's field they are about (others: the form).
+STATUS_ERROR_FIELDS: dict[str | None, str] = {
+    "outcome_required": "outcome",
+    "rejection_reason_required": "rejection_reason",
+    "reason_required": "reason",
+    "duplicate_of": "duplicate_of",
+}
+
 #: At most this many cases in the case-number autocomplete.
 SEARCH_LIMIT = 20
 
@@ -76,9 +84,17 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
     Every opening is written to the access log and clears the case's unread mark for the user.
     """
     complaint = _visible_case(request, public_id)
+    log_access(user=request.user, action=AccessLog.Action.VIEW, complaint=complaint)
+    casework.mark_case_read(complaint=complaint, user=request.user)
+    return _render_detail(request, complaint,
+                          status_form=_refused_status_form(request, complaint))
+
+
+def _render_detail(request: HttpRequest, complaint: Complaint, *,
+                   status_form: StatusForm | None = None, status: int = 200) -> HttpResponse:
+    """The case page; ``status_form`` replaces the empty status form (a refused change shown
+    again with the user's choices and the field in error marked)."""
     user = request.user
-    log_access(user=user, action=AccessLog.Action.VIEW, complaint=complaint)
-    casework.mark_case_read(complaint=complaint, user=user)
     can_change = permissions.can_change(user=user, complaint=complaint)
     can_view_contact = permissions.can_view_contact(user=user)
     duplicate_of = complaint.duplicate_of
@@ -101,7 +117,7 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
         context["classification_form"] = ClassificationForm.for_complaint(complaint)
         context["incident_form"] = IncidentForm(complaint=complaint)
         context["link_form"] = LinkForm(user=user)
-        context["status_form"] = StatusForm(complaint=complaint, user=user)
+        context["status_form"] = status_form or StatusForm(complaint=complaint, user=user)
         context["note_form"] = NoteForm()
         context["message_form"] = MessageForm()
         context["attachment_form"] = AttachmentForm()
@@ -114,7 +130,7 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
     if user.has_perm("reports.share_complaint"):
         context["share_form"] = ShareForm(
             initial={"team": complaint.team_id, "version": complaint.version})
-    return render(request, "backoffice/complaint_detail.html", context)
+    return render(request, "backoffice/complaint_detail.html", context, status=status)
 
 
 def _back(complaint: Complaint) -> HttpResponse:
@@ -184,12 +200,59 @@ def classify(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse
 @login_required
 @require_POST
 def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
-    """Move the case to another status, with a reason, outcome or rejection reason."""
+    """Move the case to another status, with a reason, outcome or rejection reason.
+
+    A refused change (a missing outcome, reason or rejection reason) redirects to the case page
+    with the message, the chosen status kept and the missing field marked (kept once in the
+    session); a stale version asks to reload."""
     complaint = _changeable_case(request, public_id)
     form = StatusForm(request.POST, complaint=complaint, user=request.user)
-    return _run(request, complaint, form, lambda: complaint_services.change_status(
-        complaint=complaint, actor=request.user, expected_version=form.expected_version(),
-        **form.action_data()), _("Status changed."))
+    if _is_stale(request, complaint):
+        messages.error(request, complaint_services.StaleCaseError().messages[0])
+        return _back(complaint)
+    if form.is_valid():
+        try:
+            complaint_services.change_status(
+                complaint=complaint, actor=request.user,
+                expected_version=form.expected_version(), **form.action_data())
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            if getattr(error, "code", None) != "stale":
+                _keep_status_choice(request, complaint, form,
+                                    STATUS_ERROR_FIELDS.get(getattr(error, "code", None)),
+                                    error.messages)
+        else:
+            messages.success(request, _("Status changed."))
+        return _back(complaint)
+    return _invalid(request, complaint, form)
+
+
+#: Session key of a refused status change, shown again once on the case page.
+REFUSED_STATUS_KEY = "refused_status_change"
+
+
+def _keep_status_choice(request: HttpRequest, complaint: Complaint, form: StatusForm,
+                        field: str | None, errors: list[str]) -> None:
+    """Remember the refused status form (the user's choices) in the session for the next view
+    of this case, so the chosen status stays selected and the missing field is marked."""
+    data = {name: form.data.get(name, "") for name in
+            ("to_status", "reason", "outcome", "rejection_reason", "duplicate_of", "version")}
+    request.session[REFUSED_STATUS_KEY] = {"case": str(complaint.public_id), "data": data,
+                                           "field": field, "errors": errors}
+
+
+def _refused_status_form(request: HttpRequest, complaint: Complaint) -> StatusForm | None:
+    """The status form refused just before, bound to the user's choices with its error marked
+    on the field it is about (once; ``None`` when there is none for this case)."""
+    kept = request.session.pop(REFUSED_STATUS_KEY, None)
+    if not kept or kept.get("case") != str(complaint.public_id):
+        return None
+    form = StatusForm(kept["data"], complaint=complaint, user=request.user)
+    if form.is_valid() and kept.get("field") in form.fields:
+        for message in kept["errors"]:
+            form.add_error(kept["field"], message)
+    return form
 
 
 @login_required

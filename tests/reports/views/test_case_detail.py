@@ -415,11 +415,21 @@ def test_closing_without_outcome_is_refused(login_as, caseworker, cases):
                        societal_domain="", nature="", handling=["registration"])
     before = state(cases.own)
 
-    response = post(login_as(caseworker), cases.own, "status",
+    client = login_as(caseworker)
+    response = post(client, cases.own, "status",
                     versioned(cases.own, {"to_status": "closed", "outcome": ""}))
 
     assert shown_messages(response) == [("error", "Choose an outcome before closing.")]
     assert state(cases.own) == before
+    # The chosen status stays selected and the missing outcome is marked, once.
+    tags = parse(response.content).tags
+    assert [attrs.get("value") for tag, attrs in tags
+            if tag == "option" and "selected" in attrs and attrs.get("value") == "closed"] == [
+        "closed"]
+    [outcome] = [attrs for tag, attrs in tags if tag == "select" and attrs.get("name") == "outcome"]
+    assert "is-invalid" in outcome["class"]
+    again = client.get(detail_url(cases.own))
+    assert "is-invalid" not in again.content.decode()
 
 
 def test_unknown_outcome_is_refused_by_the_form(login_as, caseworker, cases):
