@@ -196,11 +196,20 @@ def test_access_log_newest_first(login_as, coordinator, entries):
     rows = by_testid(response.content, "log-row")
     first, second = entries["first"].case_number, entries["second"].case_number
     assert [row.split(" ", 2)[2] for row in rows] == [
-        "coordinator1 Exported case list filters: status, q; format: csv; rows: 2",
+        "coordinator1 Exported case list Filters: Status, Search; Format: csv; Rows: 2",
         f"coordinator1 Opened case {second}",
-        f"caseworker1 Downloaded attachment {first} attachment: 12",
+        f"caseworker1 Downloaded attachment {first} Attachment: 12",
         f"caseworker1 Opened case {first}",
     ]
+
+
+def test_access_log_is_translated(login_as, coordinator, entries):
+    response = login_as(coordinator).get(AUDIT_URL, HTTP_ACCEPT_LANGUAGE="nl")
+
+    rows = by_testid(response.content, "log-row")
+    assert rows[0].split(" ", 2)[2] == (
+        "coordinator1 Zaaklijst geëxporteerd Filters: Status, Zoeken; Formaat: csv; Rijen: 2")
+    assert rows[0].split(" ", 2)[0].count("-") == 2  # 03-12-2026
 
 
 def test_access_log_filters(login_as, coordinator, caseworker, entries):
