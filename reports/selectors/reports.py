@@ -42,6 +42,15 @@ def latest_report(*, office: Office, year: int, scope: str) -> AnnualReport | No
             .order_by("-version").first())
 
 
+def latest_reports(*, office: Office, year: int) -> dict[str, AnnualReport]:
+    """``{scope: newest released version}`` of ``year``, in one query (a year holds a few
+    versions per scope)."""
+    latest: dict[str, AnnualReport] = {}
+    for report in AnnualReport.objects.filter(office=office, year=year).order_by("version"):
+        latest[report.scope] = report
+    return latest
+
+
 def latest_versions(*, office: Office, year: int) -> dict[str, int]:
     """``{scope: newest version}`` of ``year``."""
     return dict(AnnualReport.objects.filter(office=office, year=year).values("scope")

@@ -38,7 +38,7 @@ from reports.roles import CASEWORKER, COORDINATOR, MUNICIPALITY, ROLE_PERMISSION
 from reports.selectors.reports import (
     VIEW_REPORTS,
     accounts_of_municipality,
-    latest_report,
+    latest_reports,
     latest_versions,
     municipalities_of_account,
 )
@@ -235,16 +235,17 @@ def plan_release(*, office: Office, year: int) -> ReleasePlan:
                                 "first.") % {"year": year}, code="no_forms")
     exact = {s.municipality_id: canonical_form(s.data["tables"]) for s in snapshots}
     names = {s.municipality_id: s.municipality.name for s in snapshots}
-    source_run = max((s.run for s in snapshots), key=lambda run: run.pk)
+    source_run = StatisticsRun.objects.get(pk=max(s.run_id for s in snapshots))
     plan = ReleasePlan(office=office, year=year, threshold=threshold, run=source_run,
                        run_ids={s.run_id for s in snapshots},
                        fingerprint=_fingerprint(office=office, year=year, threshold=threshold,
                                                 snapshots=snapshots),
                        cases=source_run.counted_cases)
     scopes = {OFFICE_SCOPE: disclosure.sum_forms(list(exact.values())), **exact}
+    latest = latest_reports(office=office, year=year)
     for scope, form in scopes.items():
         name = office.name if scope == OFFICE_SCOPE else names[scope]
-        previous = latest_report(office=office, year=year, scope=scope)
+        previous = latest.get(scope)
         if (previous is not None and previous.threshold == threshold
                 and canonical_form(previous.exact_data["tables"]) == form):
             plan.scopes.append(ScopePlan(scope=scope, name=name, exact=form,

@@ -389,3 +389,18 @@ def test_a_rerun_protects_only_changed_forms_and_never_under_the_lock(reference_
     assert not any(locked for _total, locked in protected_scopes)
     assert [(r.scope, r.version) for r in released] == [("office", 2), ("GM0114", 2)]
     assert AnnualReport.objects.get(scope="office", version=2).exact_data["cases"] == 4
+
+
+def test_the_preview_takes_a_constant_number_of_queries(year_2020, office,
+                                                       django_assert_num_queries):
+    """Stored forms, their newest run, the released versions (fingerprint) and the newest
+    report per scope: four queries for 12 municipalities as for 342."""
+    from reports.services.reports import plan_release
+
+    release_annual_reports(office=office, year=2020)
+
+    with django_assert_num_queries(4):
+        plan = plan_release(office=office, year=2020)
+
+    assert len(plan.scopes) == 13
+    assert all(scope.reused for scope in plan.scopes)
