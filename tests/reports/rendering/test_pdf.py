@@ -158,7 +158,7 @@ def test_the_office_summary_says_why_complaints_exceed_cases():
 
     assert ("Dit overzicht telt de formulieren van de gemeenten op: 4 klachten, uit 3 zaken. "
             "Een klacht telt mee op het formulier van de woongemeente van de melder en op dat "
-            "van de gemeente waar het voorval plaatsvond, dus 1 klachten zijn hier dubbel "
+            "van de gemeente waar het voorval plaatsvond, dus 1 klacht is hier dubbel "
             "geteld.") in " ".join(html.split())
     # A municipality's report, and a summary released before cases were kept, say nothing.
     assert "dubbel geteld" not in report_html(report=assen_report(), trend=TREND)
