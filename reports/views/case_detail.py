@@ -90,7 +90,7 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
                           status_form=_refused_status_form(request, complaint))
 
 
-def _render_detail(request: HttpRequest, complaint: Complaint, *,
+def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, *,
                    status_form: StatusForm | None = None, status: int = 200) -> HttpResponse:
     """The case page; ``status_form`` replaces the empty status form (a refused change shown
     again with the user's choices and the field in error marked)."""
@@ -137,7 +137,7 @@ def _back(complaint: Complaint) -> HttpResponse:
     return redirect("backoffice:complaint_detail", public_id=complaint.public_id)
 
 
-def _is_stale(request: HttpRequest, complaint: Complaint) -> bool:
+def _is_stale(request: AuthenticatedHttpRequest, complaint: OverdueComplaint) -> bool:
     """True when the posted ``version`` is a number other than the case's current version.
 
     The service checks the version again under a row lock; this early check lets a stale form
@@ -149,7 +149,7 @@ def _is_stale(request: HttpRequest, complaint: Complaint) -> bool:
         return False
 
 
-def _apply(request: HttpRequest, complaint: Complaint, action: Callable[[], object],
+def _apply(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, action: Callable[[], object],
            success: str) -> HttpResponse:
     """Run ``action``; its ``ValidationError`` messages (incl. ``StaleCaseError``) become error
     messages, success a success message. Always redirects back to the case."""
@@ -163,7 +163,7 @@ def _apply(request: HttpRequest, complaint: Complaint, action: Callable[[], obje
     return _back(complaint)
 
 
-def _invalid(request: HttpRequest, complaint: Complaint, form: forms.Form) -> HttpResponse:
+def _invalid(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, form: forms.Form) -> HttpResponse:
     """Show ``form``'s errors as messages, each prefixed with its field's label."""
     for name, field_errors in form.errors.items():
         field = form.fields.get(name)
@@ -174,7 +174,7 @@ def _invalid(request: HttpRequest, complaint: Complaint, form: forms.Form) -> Ht
     return _back(complaint)
 
 
-def _run(request: HttpRequest, complaint: Complaint, form: forms.Form,
+def _run(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, form: forms.Form,
          action: Callable[[], object], success: str) -> HttpResponse:
     """Validate ``form`` (after the stale-version check of versioned forms) and apply
     ``action``."""
@@ -232,7 +232,7 @@ def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
 REFUSED_STATUS_KEY = "refused_status_change"
 
 
-def _keep_status_choice(request: HttpRequest, complaint: Complaint, form: StatusForm,
+def _keep_status_choice(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, form: StatusForm,
                         field: str | None, errors: list[str]) -> None:
     """Remember the refused status form (the user's choices) in the session for the next view
     of this case, so the chosen status stays selected and the missing field is marked."""
@@ -242,7 +242,7 @@ def _keep_status_choice(request: HttpRequest, complaint: Complaint, form: Status
                                            "field": field, "errors": errors}
 
 
-def _refused_status_form(request: HttpRequest, complaint: Complaint) -> StatusForm | None:
+def _refused_status_form(request: AuthenticatedHttpRequest, complaint: OverdueComplaint) -> StatusForm | None:
     """The status form refused just before, bound to the user's choices with its error marked
     on the field it is about (once; ``None`` when there is none for this case)."""
     kept = request.session.pop(REFUSED_STATUS_KEY, None)
