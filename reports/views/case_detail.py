@@ -149,7 +149,8 @@ def _is_stale(request: AuthenticatedHttpRequest, complaint: OverdueComplaint) ->
         return False
 
 
-def _apply(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, action: Callable[[], object],
+def _apply(request: AuthenticatedHttpRequest,
+        complaint: OverdueComplaint, action: Callable[[], object],
            success: str) -> HttpResponse:
     """Run ``action``; its ``ValidationError`` messages (incl. ``StaleCaseError``) become error
     messages, success a success message. Always redirects back to the case."""
@@ -163,7 +164,8 @@ def _apply(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, actio
     return _back(complaint)
 
 
-def _invalid(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, form: forms.Form) -> HttpResponse:
+def _invalid(request: AuthenticatedHttpRequest,
+        complaint: OverdueComplaint, form: forms.Form) -> HttpResponse:
     """Show ``form``'s errors as messages, each prefixed with its field's label."""
     for name, field_errors in form.errors.items():
         field = form.fields.get(name)
@@ -232,7 +234,8 @@ def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
 REFUSED_STATUS_KEY = "refused_status_change"
 
 
-def _keep_status_choice(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, form: StatusForm,
+def _keep_status_choice(request: AuthenticatedHttpRequest,
+        complaint: OverdueComplaint, form: StatusForm,
                         field: str | None, errors: list[str]) -> None:
     """Remember the refused status form (the user's choices) in the session for the next view
     of this case, so the chosen status stays selected and the missing field is marked."""
@@ -242,7 +245,8 @@ def _keep_status_choice(request: AuthenticatedHttpRequest, complaint: OverdueCom
                                            "field": field, "errors": errors}
 
 
-def _refused_status_form(request: AuthenticatedHttpRequest, complaint: OverdueComplaint) -> StatusForm | None:
+def _refused_status_form(request: AuthenticatedHttpRequest,
+        complaint: OverdueComplaint) -> StatusForm | None:
     """The status form refused just before, bound to the user's choices with its error marked
     on the field it is about (once; ``None`` when there is none for this case)."""
     kept = request.session.pop(REFUSED_STATUS_KEY, None)
