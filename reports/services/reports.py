@@ -342,7 +342,7 @@ def release_annual_reports(*, office: Office, year: int,
                          office.pk, year, len(plan.failures))
             raise ValidationError(
                 _("The disclosure audit failed for %(scopes)s; nothing was released.")
-                % {"scopes": ", ".join(plan.failures)}, code="audit_failed")
+                % {"scopes": "; ".join(plan.failures)}, code="audit_failed")
         stored = _store_release(plan=plan, actor=actor)
         if stored is not None:
             released = stored

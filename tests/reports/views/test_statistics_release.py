@@ -317,9 +317,10 @@ def test_preview_after_a_change_shows_what_changes_and_reuses_the_rest(login_as,
         "office", "GM0114"}
     assert {scope for scope, item in plans.items() if item["plan"].reused} == (
         set(plans) - {"office", "GM0114"})
+    # Table 1's columns are protected too (issue 10 §2): only the grand total is exact.
     assert plans["GM0114"]["changes"][:3] == [
-        "total · Totaal · resident_here: 0 → 1", "total · Totaal · resident_total: 0 → 1",
-        "total · Totaal · total: 1 → 2"]
+        "total · Totaal · resident_elsewhere: 0 → x", "total · Totaal · total: 1 → 2",
+        "ground · Ras (herkomst/huidskleur) · resident_here: x → 0"]
     assert plans["GM0106"]["tables"] == []  # unchanged: no form to check
 
 
