@@ -6,12 +6,12 @@ Run by hand (not part of the test suite), with PostgreSQL and Redis on loopback:
         .venv/bin/python bench/intake.py [--runs 5] [--seconds 10] [--clients 4] [--workers 3]
 
 It migrates the database (created if missing; its name must contain ``bench``) and loads the
-reference data, then starts gunicorn as ``docker-compose.yml``'s web service does (sync
-workers; ``meldpunt.settings.local`` with ``DEBUG`` off; Celery tasks queued on Redis
+reference data, then starts gunicorn as ``docker-compose.yml``'s web service does (gthread
+workers with 4 threads; ``meldpunt.settings.local`` with ``DEBUG`` off; Celery tasks queued on Redis
 ``CELERY_BROKER_URL``, default db 6, which the script purges afterwards; the per-IP intake limit
 raised), on a free loopback port. Each run then drives, with a bounded load generator (a fixed
-number of client threads, one request at a time each, new connection per request, as for gunicorn's
-sync workers), for ``--seconds`` each:
+number of client threads, one request at a time each, a new connection per request), for
+``--seconds`` each:
 
 * ``GET /melden/privacy/`` (the trivial page);
 * ``POST /melden/`` with a fresh one-time ``submission_token``, the CSRF token of a GET made once
@@ -148,11 +148,13 @@ def drive(clients: list[Client], action: str, seconds: float) -> tuple[float, in
 
 @contextlib.contextmanager
 def gunicorn(*, workers: int):
-    """A gunicorn on a free loopback port, as docker-compose's web service (sync workers)."""
+    """A gunicorn on a free loopback port, as docker-compose's web service (gthread workers,
+    4 threads each)."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 (our own fixed command)
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "meldpunt.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", "4", "--timeout", "30",
          "--log-level", "warning"],
         cwd=ROOT, env=os.environ.copy())
     try:
@@ -250,8 +252,9 @@ def main() -> None:
     lines = [
         START,
         f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} by `bench/intake.py`: gunicorn "
-        f"{args.workers} sync workers on loopback, {args.clients} concurrent clients (threads, "
-        f"one request at a time each), {args.seconds:g} s per page per run, {args.runs} runs; "
+        f"{args.workers} gthread workers × 4 threads on loopback, {args.clients} concurrent "
+        f"clients (threads, one request at a time each), {args.seconds:g} s per page per run, "
+        f"{args.runs} runs; "
         f"{platform.machine()}, {os.cpu_count()} CPUs (shared with the load generator and "
         f"other work), Python {platform.python_version()}, PostgreSQL on 127.0.0.1.",
         "",
