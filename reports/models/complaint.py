@@ -176,6 +176,13 @@ class Complaint(models.Model):
             models.Index(F("received_at").desc(), name="complaint_place_unknown_idx",
                          condition=models.Q(incident_place="unknown")),
         ]
+        indexes = [
+            # The queue (reports.selectors.permissions.open_unassigned_condition): open cases
+            # nobody holds, newest first, part of every caseworker's list (issue 13).
+            models.Index(fields=["-received_at", "-id"], name="complaint_open_unassigned",
+                         condition=models.Q(assigned_to__isnull=True)
+                         & ~models.Q(status__in=["closed", "rejected"])),
+        ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),
             ("view_unassigned_complaints", _("Can see the queue of unassigned complaints")),

@@ -351,3 +351,34 @@ def test_the_overdue_filter_offers_all_yes_and_no(login_as, coordinator, office)
     field = response.context["filter"].form.fields["overdue"]
     assert [(value, str(label)) for value, label in field.widget.choices] == [
         ("unknown", "All"), ("true", "Yes"), ("false", "No")]
+
+
+# --- Exact query counts (issue 13): a page costs the same number of queries at any size -------
+
+def _grow(coordinator, caseworker, count: int) -> None:
+    for n in range(count):
+        complaint = ComplaintFactory(received_at=local(2020, 3, 1 + n % 28), grounds=["race"],
+                                     incident_municipality="GM0106")
+        if n % 2:
+            assign_complaint(complaint=complaint, actor=coordinator, assignee=caseworker)
+
+
+@pytest.mark.parametrize(("role", "url", "expected"), [
+    ("coordinator", LIST_URL, 14),
+    ("caseworker", LIST_URL, 14),
+    ("coordinator", "/backoffice/dashboard/", 12),
+])
+def test_exact_query_counts_per_page(request, login_as, coordinator, caseworker, office,
+                                     django_assert_num_queries, role, url, expected):
+    """Session, user, permissions and the page's own queries (list: the municipality and
+    caseworker drop-downs, the count and the page; dashboard: three aggregates and the
+    caseworkers), whether the office holds 3 cases or 15."""
+    client = login_as(request.getfixturevalue(role))
+    _grow(coordinator, caseworker, 3)
+    assert client.get(url).status_code == 200  # warm up caches that do not depend on the data
+
+    with django_assert_num_queries(expected):
+        client.get(url)
+    _grow(coordinator, caseworker, 12)
+    with django_assert_num_queries(expected):
+        client.get(url)

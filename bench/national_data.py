@@ -1,0 +1,218 @@
+"""Load a national installation's worth of synthetic complaints quickly, with ``COPY``.
+
+Run by hand (not part of the test suite)::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldpunt_bench_national \\
+        .venv/bin/python bench/national_data.py --complaints 1000000 [--years 10] [--granted 10000]
+
+Issue 13's scale: ten years of about 15,000 reports over all 342 municipalities, 1,000,000
+complaints. The script migrates the database (created if missing; its name must contain
+``bench``: it **truncates the complaint tables**), loads the reference data, and then:
+
+* ``--complaints N`` complaints received evenly over ``--years`` years up to now, case numbers in
+  order per year; every current municipality as the incident place or residence (20% unknown);
+  cases older than a year mostly closed (with an outcome and a closing time), newer ones spread
+  over the workflow; 2% of the open ones unassigned (the queue); 0-3 grounds, 0-2 handling codes;
+* accounts ``bench_coordinator`` (role coordinator) and ``bench_caseworker`` (role caseworker)
+  with object permissions (``view_complaint``, ``change_complaint``, as on assignment) on
+  ``--granted`` of the cases, which are assigned to them; other cases go to 20 other caseworkers;
+* ``VACUUM ANALYZE``.
+
+Rows are generated and copied as a stream (memory stays flat at 1,000,000). Descriptions are
+one encrypted synthetic text shared by every row, reporter contact fields are empty (encrypted
+fields would otherwise cost a Fernet operation each), search indexes are empty. Deterministic
+for a given ``--seed``. Synthetic data only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meldpunt.settings.local")
+os.environ.setdefault("DEBUG", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+from annual_statistics import ComplaintColumns, _copy, ensure_database, prepare_schema  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group, Permission  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from reports import crypto  # noqa: E402
+from reports.models import (  # noqa: E402
+    Complaint,
+    ComplaintGround,
+    ComplaintHandling,
+    ComplaintUserObjectPermission,
+    Municipality,
+)
+from reports.models.complaint import CaseNumberSequence  # noqa: E402
+from reports.timezones import AMSTERDAM  # noqa: E402
+from reports.vocabulary import (  # noqa: E402
+    FINAL_STATUSES,
+    Channel,
+    ContactType,
+    Ground,
+    Handling,
+    Nature,
+    Outcome,
+    SocietalDomain,
+    Status,
+)
+
+SEED = 13
+OTHER_CASEWORKERS = 20
+
+
+def _users() -> tuple[int, int, list[int]]:
+    """The bench coordinator, the bench caseworker and 20 other caseworkers (ids), created if
+    missing, with their roles."""
+    user_model = get_user_model()
+    roles = {group.name: group for group in Group.objects.filter(
+        name__in=["coordinator", "caseworker"])}
+
+    def user(name: str, role: str) -> int:
+        account, _created = user_model.objects.get_or_create(username=name)
+        account.groups.add(roles[role])
+        return int(account.pk)
+
+    coordinator = user("bench_coordinator", "coordinator")
+    caseworker = user("bench_caseworker", "caseworker")
+    others = [user(f"bench_caseworker_{n:02d}", "caseworker") for n in range(OTHER_CASEWORKERS)]
+    return coordinator, caseworker, others
+
+
+def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: int,
+                   office_code: str, codes: list[str], granted: set[int], caseworker: int,
+                   others: list[int], seed: int) -> Iterator[tuple[object, ...]]:
+    """The complaint rows in ``layout``'s order, ids 1..n in order of receipt. (``layout`` is
+    read before: the connection is busy with the ``COPY`` while this runs.)"""
+    rng = random.Random(seed)
+    now = timezone.now()
+    start = now - datetime.timedelta(days=365 * years)
+    span = (now - start).total_seconds()
+    description = crypto.encrypt_bytes(
+        b"Synthetische melding: geweigerd bij de ingang vanwege afkomst.").decode("ascii")
+    channels, domains, natures = Channel.values, SocietalDomain.values, Nature.values
+    outcomes = Outcome.values
+    open_statuses = [s for s in Status.values if s not in FINAL_STATUSES]
+    contact_types = (ContactType.COMPLAINT, ContactType.REPORT, ContactType.INFORMATION_REQUEST)
+    numbers: dict[int, int] = {}
+    recent = now - datetime.timedelta(days=365)
+    for pk in range(1, n + 1):
+        received = start + datetime.timedelta(seconds=span * (pk - 0.5) / n)
+        year = received.astimezone(AMSTERDAM).year
+        numbers[year] = number = numbers.get(year, 0) + 1
+        if received < recent:
+            status = rng.choices((Status.CLOSED, Status.REJECTED, *open_statuses),
+                                 (0.93, 0.05, *[0.02 / len(open_statuses)] * len(open_statuses)))[0]
+        else:
+            status = rng.choice(Status.values)
+        closed = status == Status.CLOSED
+        if pk in granted:
+            assignee: int | None = caseworker
+        elif status not in FINAL_STATUSES and rng.random() < 0.02:
+            assignee = None
+        else:
+            assignee = rng.choice(others)
+        incident = None if rng.random() < 0.2 else rng.choice(codes)
+        residence = None if rng.random() < 0.2 else rng.choice(codes)
+        yield layout.row({
+            "id": pk, "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
+            "office": office_id, "case_number": f"{office_code}-{year}-{number:06d}",
+            "received_at": received, "channel": rng.choice(channels),
+            "contact_type": rng.choices(contact_types, (0.3, 0.6, 0.1))[0],
+            "status": status, "outcome": rng.choice(outcomes) if closed else "",
+            "closed_at": received + datetime.timedelta(days=rng.randint(1, 90)) if closed
+            else None,
+            "incident_municipality": incident, "reporter_residence": residence,
+            "description": description, "description_index": "",
+            "societal_domain": rng.choice(domains), "nature": rng.choice(natures),
+            "assigned_to": assignee,
+            "first_response_due": (received + datetime.timedelta(days=7)).date(),
+            "created_at": received, "updated_at": received,
+        })
+
+
+def code_rows(*, n: int, codes: list[str], weights: tuple[float, ...],
+              seed: int) -> Iterator[tuple[int, str]]:
+    """(complaint id, code) rows: 0..len(weights)-1 distinct codes per complaint."""
+    rng = random.Random(seed)
+    for pk in range(1, n + 1):
+        for code in rng.sample(codes, rng.choices(range(len(weights)), weights)[0]):
+            yield pk, code
+
+
+def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
+    """Replace every complaint by ``n`` synthetic ones (see the module docstring)."""
+    office = prepare_schema()
+    codes = sorted(Municipality.objects.filter(dissolved_on__isnull=True)
+                   .values_list("code", flat=True))
+    coordinator, caseworker, others = _users()
+    granted = set(random.Random(seed + 3).sample(range(1, n + 1), min(granted_count, n)))
+    table = Complaint._meta.db_table
+    permission_ids = list(Permission.objects.filter(
+        content_type__app_label="reports", codename__in=["view_complaint", "change_complaint"])
+        .values_list("pk", flat=True))
+    layout = ComplaintColumns.from_model()
+    began = time.perf_counter()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table}, {ComplaintGround._meta.db_table}, "
+                           f"{ComplaintHandling._meta.db_table} RESTART IDENTITY CASCADE")
+        _copy(table, layout.columns, complaint_rows(
+            layout=layout, n=n, years=years, office_id=office.pk, office_code=office.code,
+            codes=codes, granted=granted, caseworker=caseworker, others=others, seed=seed))
+        _copy(ComplaintGround._meta.db_table, ["complaint_id", "code"], code_rows(
+            n=n, codes=list(Ground.values), weights=(0.1, 0.6, 0.22, 0.08), seed=seed + 1))
+        _copy(ComplaintHandling._meta.db_table, ["complaint_id", "code"], code_rows(
+            n=n, codes=list(Handling.values), weights=(0.3, 0.5, 0.2), seed=seed + 2))
+        _copy(ComplaintUserObjectPermission._meta.db_table,
+              ["content_object_id", "permission_id", "user_id"],
+              ((pk, permission, caseworker) for pk in sorted(granted)
+               for permission in permission_ids))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, n])
+            cursor.execute(f"SELECT EXTRACT(YEAR FROM received_at AT TIME ZONE 'Europe/Amsterdam')"
+                           f"::int, count(*) FROM {table} GROUP BY 1")  # noqa: S608
+            counts = cursor.fetchall()
+        CaseNumberSequence.objects.filter(office=office).delete()
+        CaseNumberSequence.objects.bulk_create([
+            CaseNumberSequence(office=office, year=year, last_number=count)
+            for year, count in counts])
+    loaded = time.perf_counter() - began
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(f"Loaded {n:,} complaints ({len(granted):,} granted to bench_caseworker, id "
+          f"{caseworker}; bench_coordinator id {coordinator}) in {loaded:.1f} s, "
+          f"VACUUM ANALYZE {time.perf_counter() - began - loaded:.1f} s; load average "
+          f"{os.getloadavg()[0]:.2f}.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--complaints", type=int, default=100_000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--granted", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    ensure_database(allow_any_name=False)
+    load(n=args.complaints, years=args.years, granted_count=args.granted, seed=args.seed)
+
+
+if __name__ == "__main__":
+    main()
