@@ -138,8 +138,10 @@ def case_list(*, queryset: QuerySet[Complaint]) -> QuerySet[OverdueComplaint]:
 
 
 def for_export(*, queryset: QuerySet[OverdueComplaint]) -> QuerySet[OverdueComplaint]:
-    """``queryset`` (already through ``case_list``) with everything the export writes loaded:
-    team joined in, grounds and handling prefetched (two queries per chunk of cases)."""
+    """``queryset`` (already through ``case_list``) with everything a case row of the export
+    needs loaded: team joined in, grounds and handling prefetched (for
+    ``reports.services.export.case_row``; the export itself reads dictionaries and the codes per
+    chunk, ``export.case_rows``)."""
     return queryset.select_related("team").prefetch_related("grounds", "handling")
 
 

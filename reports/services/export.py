@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
-from reports.models import AccessLog, ComplaintGround, ComplaintHandling
+from reports.models import AccessLog, Complaint, ComplaintGround, ComplaintHandling
 from reports.selectors import permissions
 from reports.selectors.cases import OverdueComplaint
 from reports.services.audit import log_access
@@ -147,51 +147,117 @@ def header(*, include_contact: bool) -> list[str]:
     return columns
 
 
-def _joined(related: Iterable[ComplaintGround | ComplaintHandling],
-            vocabulary: list[tuple[str, str]]) -> str:
-    codes = {item.code for item in related}
-    return "; ".join(label for code, label in vocabulary if code in codes)
+#: The columns an export reads per case (``QuerySet.values``), related names joined in.
+EXPORT_VALUES: tuple[str, ...] = (
+    "pk", "case_number", "received_at", "status", "channel", "contact_type",
+    "incident_municipality", "incident_municipality__name", "reporter_residence",
+    "reporter_residence__name", "societal_domain", "nature", "assigned_to__username",
+    "team__name", "is_overdue", "external_reference", "anonymity", "outcome", "closed_at",
+)
+CONTACT_VALUES: tuple[str, ...] = ("reporter_name", "reporter_email", "reporter_phone")
+
+
+def _joined(codes: Iterable[str], vocabulary: list[tuple[str, str]]) -> str:
+    present = set(codes)
+    return "; ".join(label for code, label in vocabulary if code in present)
+
+
+def record_row(*, record: dict[str, object], grounds: Iterable[str], handling: Iterable[str],
+               include_contact: bool, labels: ExportLabels) -> list[object]:
+    """One case as a row of raw values, in the order of ``header``, from ``record`` (a
+    ``values(*EXPORT_VALUES, *CONTACT_VALUES)`` dictionary) and its ground and handling codes.
+
+    ``received_at`` is a naive ``datetime`` in Europe/Amsterdam time, to the second; the closing
+    date a ``date`` in Europe/Amsterdam, or ``None`` while open; vocabulary fields are labels
+    from ``labels``, grounds and handling joined by ``"; "`` in vocabulary order; overdue as the
+    translated "yes" or "no" (open and past the first-response deadline, as in the case list).
+    """
+    received = record["received_at"]
+    closed = record["closed_at"]
+    assert isinstance(received, datetime.datetime)
+    assert closed is None or isinstance(closed, datetime.datetime)
+    row: list[object] = [
+        record["case_number"],
+        received.astimezone(AMSTERDAM).replace(tzinfo=None, microsecond=0),
+        labels.status.get(str(record["status"]), record["status"]),
+        labels.channel.get(str(record["channel"]), record["channel"]),
+        labels.contact_type.get(str(record["contact_type"]), record["contact_type"]),
+        record["incident_municipality"] or "", record["incident_municipality__name"] or "",
+        record["reporter_residence"] or "", record["reporter_residence__name"] or "",
+        _joined(grounds, labels.grounds),
+        labels.societal_domain.get(str(record["societal_domain"]), record["societal_domain"]),
+        labels.nature.get(str(record["nature"]), record["nature"]),
+        _joined(handling, labels.handling),
+        record["assigned_to__username"] or "",
+        record["team__name"] or "",
+        labels.yes if record["is_overdue"] else labels.no,
+        record["external_reference"],
+        labels.anonymity.get(str(record["anonymity"]), record["anonymity"]),
+        labels.outcome.get(str(record["outcome"]), record["outcome"]),
+        closed.astimezone(AMSTERDAM).date() if closed else None,
+    ]
+    if include_contact:
+        row += [record[name] for name in CONTACT_VALUES]
+    return row
 
 
 def case_row(*, complaint: OverdueComplaint, include_contact: bool,
              labels: ExportLabels | None = None) -> list[object]:
-    """One case as a row of raw values, in the order of ``header``.
+    """One case (a model instance with the ``is_overdue`` annotation,
+    ``reports.selectors.cases.with_overdue``) as a row, as :func:`record_row` writes it; labels
+    in the active language when ``labels`` is not given."""
+    def related(name: str, attribute: str) -> object:
+        value = getattr(complaint, name)
+        return getattr(value, attribute) if value is not None else None
 
-    ``complaint`` needs the ``is_overdue`` annotation (``reports.selectors.cases.with_overdue``);
-    its grounds and handling should be prefetched (``reports.selectors.cases.for_export``).
-    ``received_at`` is a naive ``datetime`` in Europe/Amsterdam time, to the second; the closing
-    date a ``date`` in Europe/Amsterdam, or ``None`` while open; vocabulary fields are labels
-    from ``labels`` (built in the active language when not given; pass one per export), grounds
-    and handling joined by ``"; "`` in vocabulary order; overdue as the translated "yes" or "no"
-    (open and past the first-response deadline, as in the case list).
-    """
-    labels = labels or ExportLabels.build()
-    incident = complaint.incident_municipality
-    residence = complaint.reporter_residence
-    closed = complaint.closed_at
-    row: list[object] = [
-        complaint.case_number,
-        complaint.received_at.astimezone(AMSTERDAM).replace(tzinfo=None, microsecond=0),
-        labels.status.get(complaint.status, complaint.status),
-        labels.channel.get(complaint.channel, complaint.channel),
-        labels.contact_type.get(complaint.contact_type, complaint.contact_type),
-        incident.code if incident else "", incident.name if incident else "",
-        residence.code if residence else "", residence.name if residence else "",
-        _joined(complaint.grounds.all(), labels.grounds),
-        labels.societal_domain.get(complaint.societal_domain, complaint.societal_domain),
-        labels.nature.get(complaint.nature, complaint.nature),
-        _joined(complaint.handling.all(), labels.handling),
-        complaint.assigned_to.get_username() if complaint.assigned_to else "",
-        complaint.team.name if complaint.team else "",
-        labels.yes if complaint.is_overdue else labels.no,
-        complaint.external_reference,
-        labels.anonymity.get(complaint.anonymity, complaint.anonymity),
-        labels.outcome.get(complaint.outcome, complaint.outcome),
-        closed.astimezone(AMSTERDAM).date() if closed else None,
-    ]
-    if include_contact:
-        row += [complaint.reporter_name, complaint.reporter_email, complaint.reporter_phone]
-    return row
+    record: dict[str, object] = {
+        name: getattr(complaint, name) for name in EXPORT_VALUES + CONTACT_VALUES
+        if "__" not in name and name not in ("incident_municipality", "reporter_residence")}
+    record.update({
+        "incident_municipality": complaint.incident_municipality_id,
+        "incident_municipality__name": related("incident_municipality", "name"),
+        "reporter_residence": complaint.reporter_residence_id,
+        "reporter_residence__name": related("reporter_residence", "name"),
+        "assigned_to__username": related("assigned_to", "username"),
+        "team__name": related("team", "name"),
+    })
+    return record_row(record=record, grounds=[g.code for g in complaint.grounds.all()],
+                      handling=[h.code for h in complaint.handling.all()],
+                      include_contact=include_contact, labels=labels or ExportLabels.build())
+
+
+def case_rows(*, queryset: QuerySet[Complaint], include_contact: bool,
+              labels: ExportLabels) -> Iterator[list[object]]:
+    """The rows of every case of ``queryset`` (with ``is_overdue``; see
+    ``reports.selectors.cases.case_list``), in its order, in constant memory: the cases are read
+    as dictionaries (no model instances) through a server-side cursor, ``CHUNK_SIZE`` at a
+    time, and the ground and handling codes of each chunk in one query each."""
+    names = EXPORT_VALUES + (CONTACT_VALUES if include_contact else ())
+    chunk: list[dict[str, object]] = []
+    for record in queryset.values(*names).iterator(chunk_size=CHUNK_SIZE):
+        chunk.append(record)
+        if len(chunk) == CHUNK_SIZE:
+            yield from _chunk_rows(chunk, include_contact, labels)
+            chunk = []
+    if chunk:
+        yield from _chunk_rows(chunk, include_contact, labels)
+
+
+def _chunk_rows(chunk: list[dict[str, object]], include_contact: bool,
+                labels: ExportLabels) -> Iterator[list[object]]:
+    ids = [record["pk"] for record in chunk]
+    grounds: dict[object, list[str]] = {}
+    for complaint_id, code in ComplaintGround.objects.filter(
+            complaint_id__in=ids).values_list("complaint_id", "code"):
+        grounds.setdefault(complaint_id, []).append(code)
+    handling: dict[object, list[str]] = {}
+    for complaint_id, code in ComplaintHandling.objects.filter(
+            complaint_id__in=ids).values_list("complaint_id", "code"):
+        handling.setdefault(complaint_id, []).append(code)
+    for record in chunk:
+        yield record_row(record=record, grounds=grounds.get(record["pk"], ()),
+                         handling=handling.get(record["pk"], ()),
+                         include_contact=include_contact, labels=labels)
 
 
 def neutralised_rows(rows: Iterable[Iterable[object]]) -> Iterable[list[Cell]]:
@@ -292,11 +358,7 @@ def export_cases(*, user: User, queryset: QuerySet[OverdueComplaint], fmt: str,
     if fmt not in FORMATS:
         raise ValueError(f"Unsupported export format: {fmt!r}")
     include_contact = permissions.can_view_contact(user=user)
-    # Never the description; contact details only when they are exported.
-    deferred = ["description", "description_index", "receipt_code_hash"]
-    if not include_contact:
-        deferred += ["reporter_name", "reporter_email", "reporter_phone"]
-    queryset = queryset.defer(*deferred)
+    queryset = queryset.prefetch_related(None)  # codes are read per chunk (case_rows)
     count = queryset.count()
     log_access(user=user, action=AccessLog.Action.EXPORT,
                detail={"format": fmt, "rows": count, "filters": list(filter_names)})
@@ -306,9 +368,10 @@ def export_cases(*, user: User, queryset: QuerySet[OverdueComplaint], fmt: str,
 
     def rows() -> Iterator[Sequence[object]]:
         yield header_row
-        for complaint in queryset.iterator(chunk_size=CHUNK_SIZE):
-            yield case_row(complaint=complaint, include_contact=include_contact, labels=labels)
+        yield from case_rows(queryset=queryset, include_contact=include_contact, labels=labels)
 
     chunks = csv_chunks(rows=rows()) if fmt == "csv" else xlsx_chunks(rows=rows(), title=title)
+    # (The view sends them with StreamingHttpResponse; gunicorn's gthread workers do not cut
+    # off a long export, docs/operations.md.)
     return ExportFile(chunks=chunks, content_type=FORMATS[fmt], filename=f"cases.{fmt}",
                       rows=count)

@@ -1,0 +1,140 @@
+"""Benchmark of the case-list export (CSV and XLSX) at 100,000 cases: time and peak memory.
+
+Run by hand (not part of the test suite), on a database loaded by ``bench/national_data.py``::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldpunt_bench_national \\
+        .venv/bin/python bench/national_data.py --complaints 100000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldpunt_bench_national \\
+        .venv/bin/python bench/export.py [--runs 5] [--formats csv xlsx]
+
+Each run exports every case as ``bench_coordinator`` (all cases, contact columns included),
+through the same calls as the view (``visible_complaints`` → ``case_list`` → default sort →
+``for_export`` → ``export_cases``) and consumes the stream of chunks as the web server would,
+counting bytes. Timed runs have no tracing; one extra run per format measures the Python peak
+(``tracemalloc``, above what was allocated before) and the growth of the process's maximum
+resident set (``ru_maxrss``). The streamed response must stay constant in memory, so the peak
+must not grow with the number of cases (compare with ``--complaints 10000``).
+
+The report (median, min, max, 1-minute load average before and after, the command) is printed
+and written into ``docs/benchmarks.md`` between ``<!-- bench/export.py:start -->`` and
+``<!-- bench/export.py:end -->`` (``--no-write`` leaves it alone). Synthetic data only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meldpunt.settings.local")
+os.environ.setdefault("DEBUG", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.utils import translation  # noqa: E402
+
+from reports.models import AccessLog, Complaint  # noqa: E402
+from reports.selectors import cases, permissions  # noqa: E402
+from reports.services import export  # noqa: E402
+
+START, END = "<!-- bench/export.py:start -->", "<!-- bench/export.py:end -->"
+
+
+def run_export(fmt: str) -> tuple[int, int]:
+    """One export of every case as ``bench_coordinator``: (bytes sent, case rows)."""
+    user = get_user_model().objects.get(username="bench_coordinator")
+    queryset = cases.for_export(queryset=cases.sort_cases(
+        queryset=cases.case_list(queryset=permissions.visible_complaints(user=user)),
+        sort=cases.DEFAULT_SORT))
+    with translation.override("nl"):
+        exported = export.export_cases(user=user, queryset=queryset, fmt=fmt, filter_names=[])
+        size = sum(len(chunk) for chunk in exported.chunks)
+    return size, exported.rows
+
+
+def maxrss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--formats", nargs="+", default=["csv", "xlsx"])
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+
+    total = Complaint.objects.count()
+    results = []
+    for fmt in args.formats:
+        rss_before = maxrss_kib()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        size, rows = run_export(fmt)
+        peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        rss_growth = maxrss_kib() - rss_before
+        times = []
+        loads = []
+        for _ in range(args.runs):
+            load_before = os.getloadavg()[0]
+            began = time.perf_counter()
+            run_export(fmt)
+            times.append(time.perf_counter() - began)
+            loads.append((load_before, os.getloadavg()[0]))
+            print(f"{fmt}: {times[-1]:.2f} s, load {loads[-1][0]:.2f} -> {loads[-1][1]:.2f}",
+                  flush=True)
+        results.append((fmt, rows, size, times, peak, rss_growth, loads))
+    AccessLog.objects.filter(user__username="bench_coordinator").delete()
+
+    lines = [
+        START,
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} by `bench/export.py` on "
+        f"{total:,} complaints (`bench/national_data.py`): every case exported as a "
+        f"coordinator (contact columns included), the stream consumed in-process; "
+        f"{platform.machine()}, {os.cpu_count()} CPUs shared with other work, Python "
+        f"{platform.python_version()}, PostgreSQL on 127.0.0.1. {args.runs} timed runs per "
+        "format without tracing; peak memory from one extra traced run.",
+        "",
+        "| format | rows | size (MB) | median (s) | min (s) | max (s) | Python peak (MiB) | "
+        "max RSS growth (MiB) | 1-min load avg (before → after, per run) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for fmt, rows, size, times, peak, rss_growth, loads in results:
+        lines.append(
+            f"| {fmt} | {rows:,} | {size / 1e6:.1f} | {statistics.median(times):.2f} | "
+            f"{min(times):.2f} | {max(times):.2f} | {peak / 2**20:.1f} | {rss_growth / 1024:.1f} "
+            f"| {', '.join(f'{a:.1f}→{b:.1f}' for a, b in loads)} |")
+    lines += [
+        "",
+        "Target (issue 13): streamed, constant memory, under 20 s at 100,000 cases. Command: "
+        f"`DATABASE_URL=... .venv/bin/python bench/export.py --runs {args.runs} --formats "
+        f"{' '.join(args.formats)}` after `bench/national_data.py --complaints {total}`.",
+        END,
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if args.no_write:
+        return
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text(encoding="utf-8")
+    if START in text and END in text:
+        text = text[:text.index(START)] + report + text[text.index(END) + len(END):]
+    else:
+        text += "\n## Export of the case list\n\n" + report + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
