@@ -10,10 +10,10 @@ Run by hand (not part of the test suite), on a database loaded by ``bench/nation
 Each run exports every case as ``bench_coordinator`` (all cases, contact columns included),
 through the same calls as the view (``visible_complaints`` → ``case_list`` → default sort →
 ``for_export`` → ``export_cases``) and consumes the stream of chunks as the web server would,
-counting bytes. Timed runs have no tracing; one extra run per format measures the Python peak
-(``tracemalloc``, above what was allocated before) and the growth of the process's maximum
-resident set (``ru_maxrss``). The streamed response must stay constant in memory, so the peak
-must not grow with the number of cases (compare with ``--complaints 10000``).
+counting bytes. Memory: the growth of the process's maximum resident set (``ru_maxrss``) over
+the timed runs, and with ``--trace`` one extra run under ``tracemalloc`` (slow) for the Python
+peak above what was allocated before. The streamed response must stay constant in memory, so
+neither may grow with the number of cases (compare with ``--complaints 10000``).
 
 The report (median, min, max, 1-minute load average before and after, the command) is printed
 and written into ``docs/benchmarks.md`` between ``<!-- bench/export.py:start -->`` and
@@ -73,28 +73,33 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--formats", nargs="+", default=["csv", "xlsx"])
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--trace", action="store_true",
+                        help="one extra run under tracemalloc for the Python peak (slow)")
     args = parser.parse_args()
 
     total = Complaint.objects.count()
     results = []
     for fmt in args.formats:
-        rss_before = maxrss_kib()
-        tracemalloc.start()
-        base = tracemalloc.get_traced_memory()[0]
-        size, rows = run_export(fmt)
-        peak = tracemalloc.get_traced_memory()[1] - base
-        tracemalloc.stop()
-        rss_growth = maxrss_kib() - rss_before
+        peak = 0
+        if args.trace:
+            tracemalloc.start()
+            base = tracemalloc.get_traced_memory()[0]
+            run_export(fmt)
+            peak = tracemalloc.get_traced_memory()[1] - base
+            tracemalloc.stop()
         times = []
         loads = []
+        rss_before = maxrss_kib()
+        size = rows = 0
         for _ in range(args.runs):
             load_before = os.getloadavg()[0]
             began = time.perf_counter()
-            run_export(fmt)
+            size, rows = run_export(fmt)
             times.append(time.perf_counter() - began)
             loads.append((load_before, os.getloadavg()[0]))
-            print(f"{fmt}: {times[-1]:.2f} s, load {loads[-1][0]:.2f} -> {loads[-1][1]:.2f}",
-                  flush=True)
+            print(f"{fmt}: {times[-1]:.2f} s, load {loads[-1][0]:.2f} -> {loads[-1][1]:.2f}, "
+                  f"max RSS {maxrss_kib() / 1024:.0f} MiB", flush=True)
+        rss_growth = maxrss_kib() - rss_before
         results.append((fmt, rows, size, times, peak, rss_growth, loads))
     AccessLog.objects.filter(user__username="bench_coordinator").delete()
 
@@ -105,7 +110,9 @@ def main() -> None:
         f"coordinator (contact columns included), the stream consumed in-process; "
         f"{platform.machine()}, {os.cpu_count()} CPUs shared with other work, Python "
         f"{platform.python_version()}, PostgreSQL on 127.0.0.1. {args.runs} timed runs per "
-        "format without tracing; peak memory from one extra traced run.",
+        "format without tracing; *max RSS growth*: how much the process's maximum resident set "
+        "grew over the timed runs of the format (0: no run needed more memory than the process "
+        "had already reached); *Python peak* only with `--trace` (else 0).",
         "",
         "| format | rows | size (MB) | median (s) | min (s) | max (s) | Python peak (MiB) | "
         "max RSS growth (MiB) | 1-min load avg (before → after, per run) |",
