@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0008_receipt_code_keyed_hash'),
+        ('reports', '0009_complaint_description_may_be_empty'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
