@@ -175,8 +175,6 @@ class Complaint(models.Model):
             # The coordinator's "place unknown" list before the annual run, newest first.
             models.Index(F("received_at").desc(), name="complaint_place_unknown_idx",
                          condition=models.Q(incident_place="unknown")),
-        ]
-        indexes = [
             # The queue (reports.selectors.permissions.open_unassigned_condition): open cases
             # nobody holds, newest first, part of every caseworker's list (issue 13).
             models.Index(fields=["-received_at", "-id"], name="complaint_open_unassigned",

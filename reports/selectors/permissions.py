@@ -15,7 +15,7 @@ from reports.models import (
     ComplaintGroupObjectPermission,
     ComplaintUserObjectPermission,
 )
-from reports.types import AnyUser, User
+from reports.types import AnyUser
 from reports.vocabulary import FINAL_STATUSES
 
 

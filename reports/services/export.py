@@ -245,7 +245,7 @@ def case_rows(*, queryset: QuerySet[Complaint], include_contact: bool,
 
 def _chunk_rows(chunk: list[dict[str, object]], include_contact: bool,
                 labels: ExportLabels) -> Iterator[list[object]]:
-    ids = [record["pk"] for record in chunk]
+    ids = [int(str(record["pk"])) for record in chunk]
     grounds: dict[object, list[str]] = {}
     for complaint_id, code in ComplaintGround.objects.filter(
             complaint_id__in=ids).values_list("complaint_id", "code"):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0009_complaint_description_may_be_empty'),
+        ('reports', '0013_incident_place_case_links'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
