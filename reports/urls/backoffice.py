@@ -76,6 +76,7 @@ urlpatterns = [
     path("zaken/<uuid:public_id>/persoonsgegevens/wissen/", privacy.erase_personal_data,
          name="erase_personal_data"),
     path("zaken/zoek/", case_detail.case_search, name="case_search"),
+    path("zaken/ga/", case_detail.jump_to_case, name="jump_to_case"),
     path("registreren/", registration.register, name="register"),
     path("statistiek/", statistics.statistics, name="statistics"),
     path("statistiek/<int:year>.zip", statistics.statistics_zip, name="statistics_zip"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
@@ -19,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -433,3 +435,16 @@ def case_search(request: AuthenticatedHttpRequest) -> JsonResponse:
              .values_list("public_id", "case_number")[:SEARCH_LIMIT])
     return JsonResponse([{"id": str(public_id), "case_number": case_number}
                          for public_id, case_number in found], safe=False)
+
+
+@login_required
+@require_GET
+def jump_to_case(request: HttpRequest) -> HttpResponse:
+    """The header's "go to case" box: the case with exactly this number (any case, surrounding
+    spaces ignored) if the user may see it; otherwise the case list searched for the text."""
+    number = request.GET.get("number", "").strip()[:100]
+    found = (permissions.visible_complaints(user=request.user)
+             .filter(case_number__iexact=number).only("public_id").first()) if number else None
+    if found is not None:
+        return redirect("backoffice:complaint_detail", public_id=found.public_id)
+    return redirect(f"{reverse('backoffice:complaint_list')}?{urlencode({'q': number})}")

@@ -136,3 +136,22 @@ def test_place_unknown_filter(login_as, coordinator):
     assert listed("online") == [False, True, False]
     assert listed("municipality") == [False, False, True]
     assert client.get("/backoffice/?incident_place=mars").status_code == 400
+
+
+# --- The header's "go to case" box (issue 12 §3) -------------------------------------------------
+
+
+def test_jump_to_case(client, login_as, coordinator, caseworker):
+    case = ComplaintFactory()
+    closed = ComplaintFactory(status="closed")
+
+    assert client.get("/backoffice/zaken/ga/?number=x").status_code == 302  # to login
+    typed = f" {case.case_number.lower()} "
+    response = login_as(coordinator).get("/backoffice/zaken/ga/", {"number": typed})
+    assert response["Location"] == f"/backoffice/zaken/{case.public_id}/"
+    response = login_as(caseworker).get(f"/backoffice/zaken/ga/?number={closed.case_number}")
+    assert response["Location"] == f"/backoffice/?q={closed.case_number}"  # not visible: search
+    response = login_as(coordinator).get("/backoffice/zaken/ga/?number=2020-00")
+    assert response["Location"] == "/backoffice/?q=2020-00"
+    page = login_as(caseworker).get("/backoffice/werkvoorraad/")
+    assert by_testid(page.content, "jump-form") != []
