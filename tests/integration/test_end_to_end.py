@@ -150,8 +150,13 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
     assert reporter.locator("html").get_attribute("lang") == "nl"
     expected_error = dutch(IntakeForm.base_fields["reporter_email"].error_messages["invalid"])
     assert reporter.locator(".invalid-feedback").all_inner_texts() == [expected_error]
-    assert reporter.locator("main [role=alert]").inner_text() == dutch(translation.gettext_lazy(
+    summary = reporter.locator("main [role=alert]")
+    assert summary.locator("p").inner_text() == dutch(translation.gettext_lazy(
         "Please check the fields marked below. Nothing you typed has been lost."))
+    # The error summary names and links each field in error.
+    assert summary.locator("li").all_inner_texts() == [
+        f"{dutch(IntakeForm.base_fields['reporter_email'].label)}: {expected_error}"]
+    assert summary.locator("li a").get_attribute("href") == "#id_reporter_email"
     assert reporter.locator("textarea[name=description]").input_value() == FIRST_DESCRIPTION
     assert reporter.locator("input[name=reporter_email]").input_value() == "fatima@voorbeeld"
     assert reporter.locator("input[name=consent_to_contact]").is_checked()
