@@ -1,5 +1,5 @@
-// The receipt page's copy and print buttons: shown only when the browser can do it
-// (progressive enhancement; without JavaScript the code is still shown and can be written down).
+// Copy and print buttons (receipt page, case page): shown only when the browser can do it
+// (progressive enhancement; without JavaScript the page works as before).
 (function () {
   "use strict";
   var code = document.querySelector("[data-testid=receipt-code]");

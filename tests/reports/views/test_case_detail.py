@@ -303,7 +303,7 @@ def test_detail_shows_deadline_and_overdue_flag(login_as, coordinator, office):
         assert by_testid(response.content, "overdue") == (
             ["First response overdue"] if overdue else [])
     assert by_testid(client.get(detail_url(late), **EN).content, "first-response-due") == [
-        "22/06/2020"]
+        "22/06/2020"]  # one date format per language (meldpunt/formats)
 
 
 def test_detail_of_a_case_due_in_the_future_is_not_overdue(login_as, coordinator, office):
@@ -993,6 +993,7 @@ def test_detail_page_shows_the_timeline(login_as, caseworker, cases, stored_atta
     assert entries[2].endswith("Notitie één.")
     assert entries[3].endswith("Bericht aan melder.")
     assert entries[4].endswith("bewijs.png (6 bytes)")
+    # After "dd/mm/yyyy hh:mm" (meldpunt/formats/en): the changed field.
     assert [entry.split(" · ")[-1].split(" ", 2)[-1] for entry in entries[5:]] == [
         "name", "e-mail address", "phone number", "municipality of residence",
         "reporter consents to mediation"]

@@ -84,3 +84,16 @@ def test_portal_button_says_log_out(client, office):
     [button] = [text for text in by_testid(page.content, "close-form")]
     assert "Uitloggen" in button
     assert "Sluit mijn melding" not in page.content.decode()
+
+
+def test_case_page_prints_without_forms(login_as, coordinator):
+    case = ComplaintFactory()
+
+    page = login_as(coordinator).get(f"/backoffice/zaken/{case.public_id}/", **NL)
+
+    tags = parse(page.content).tags
+    [actions] = [a for t, a in tags if a.get("data-testid") == "case-actions"]
+    assert "d-print-none" in actions["class"]
+    assert [t for t, a in tags if "data-print-page" in a] == ["button"]
+    css = (settings.BASE_DIR / "meldpunt" / "static" / "css" / "meldpunt.css").read_text()
+    assert "@media print" in css and ".case-main" in css
