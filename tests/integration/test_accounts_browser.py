@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -73,6 +74,15 @@ def test_account_pages_in_the_browser(language, live_server, committed_reference
     found["case-page"] = run_axe(page, source)
     page.goto(f"{base}/backoffice/dashboard/")
     found["dashboard"] = run_axe(page, source)
+    # Annual statistics (issue 10): the page with its exact files apart, the release preview
+    # with its confirmation, and the access log.
+    page.goto(f"{base}{reverse('backoffice:statistics')}?year=2020")
+    found["statistics"] = run_axe(page, source)
+    page.goto(f"{base}{reverse('backoffice:release_reports', args=[2020])}")
+    assert page.locator("[data-testid=confirm]").count() == 1
+    found["release-preview"] = run_axe(page, source)
+    page.goto(f"{base}{reverse('backoffice:access_log')}")
+    found["access-log"] = run_axe(page, source)
     # On a 390 px phone the case list fits without sideways scrolling; filters fold away.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/backoffice/")
