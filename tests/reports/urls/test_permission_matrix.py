@@ -75,6 +75,15 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "backoffice:record_message": ("post", "case", CASE_POST),
     "backoffice:add_attachment": ("post", "case", CASE_POST),
     "backoffice:update_reporter": ("post", "case", CASE_POST),
+    "backoffice:update_incident": ("post", "case", CASE_POST),
+    "backoffice:link_case": ("post", "case", CASE_POST),
+    # The other case is assigned and shared like the first, so visible to the same actors.
+    "backoffice:unlink_case": ("post", "case_other", CASE_POST),
+    "backoffice:worklist": ("get", "none", STAFF_PAGE),
+    # Found or not, the box redirects: to the case if visible, else to the searched list.
+    "backoffice:jump_to_case": ("get", "none", {"anonymous": LOGIN, "unassigned": 302,
+                                                "assigned": 302, "team": 302,
+                                                "coordinator": 302}),
     "backoffice:assign": ("post", "case", CASE_POST_COORDINATOR),
     "backoffice:share": ("post", "case", CASE_POST_COORDINATOR),
     # Claiming needs an unassigned case; this one is assigned.
@@ -151,6 +160,9 @@ def world(office, coordinator, login_as, settings, tmp_path):
                               grounds=["race"], societal_domain="housing", nature="threat",
                               handling=["registration"])
     case = change_status(complaint=case, actor=coordinator, to_status="in_progress")
+    other = ComplaintFactory()
+    other = assign_complaint(complaint=other, actor=coordinator, assignee=assigned)
+    other = share_with_team(complaint=other, actor=coordinator, team=team)
     attachment = add_attachment(complaint=case, uploaded_by=coordinator,
                                 upload=SimpleUploadedFile("brief.pdf",
                                                           samples.pdf_containing(b"test")))
@@ -167,6 +179,7 @@ def world(office, coordinator, login_as, settings, tmp_path):
     kwargs = {
         "none": {},
         "case": {"public_id": case.public_id},
+        "case_other": {"public_id": case.public_id, "other_id": other.public_id},
         "attachment": {"public_id": case.public_id, "attachment_id": attachment.public_id},
         "year": {"year": 2020},
         "year_code": {"year": 2020, "code": "GM0106", "fmt": "json"},
