@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "export_personal_data",
         "erase_personal_data",
         "manage_municipal_accounts",
+        "manage_reminders",
     ),
     MUNICIPALITY: ("view_municipality_reports",),
 }

@@ -63,3 +63,17 @@ def purge_rate_limits() -> int:
     from reports.throttling import purge_expired
 
     return purge_expired()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_reminder_digests() -> int:
+    """Celery beat, working days 07:00 Europe/Amsterdam: e-mail each caseworker a list of their
+    overdue cases (``reports.services.reminders.send_reminder_digests``). Idempotent per user per
+    day, so a retry or a second beat process queues nothing twice.
+
+    Returns:
+        The number of e-mails queued.
+    """
+    from reports.services.reminders import send_reminder_digests as send
+
+    return send()

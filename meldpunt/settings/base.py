@@ -369,6 +369,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.apply_retention",
         "schedule": crontab(minute=30, hour=2),
     },
+    # The daily digest of overdue cases to each caseworker (issue 12 §3), Monday to Friday.
+    "reminder-digests": {
+        "task": "reports.tasks.send_reminder_digests",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon-fri"),
+    },
     # Forget rate-limit counters (hashed IP addresses) a day after their window ended.
     "purge-rate-limits": {
         "task": "reports.tasks.purge_rate_limits",

@@ -263,6 +263,11 @@ class ComplaintHistory(AppendOnlyModel):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            # The latest status change per case (reports.selectors.reminders).
+            models.Index(fields=["complaint", "-at"], name="history_status_change_idx",
+                         condition=models.Q(action="status")),
+        ]
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
 

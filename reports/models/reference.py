@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -103,10 +103,22 @@ class Office(models.Model):
     name = models.CharField(_("name"), max_length=200)
     municipalities = models.ManyToManyField(Municipality, related_name="offices",
                                             verbose_name=_("municipalities served"))
+    #: Reminders (issue 12 §3): a case counts as overdue once it has been in the status longer
+    #: than this many working days (Europe/Amsterdam, Dutch public holidays excluded), measured
+    #: from its latest status change. Set by coordinators at /backoffice/herinneringen/.
+    reminder_in_progress_days = models.PositiveSmallIntegerField(
+        _("reminder: in progress for more than (working days)"), default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(250)])
+    reminder_awaiting_reporter_days = models.PositiveSmallIntegerField(
+        _("reminder: awaiting reporter for more than (working days)"), default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(250)])
 
     class Meta:
         verbose_name = _("office")
         verbose_name_plural = _("offices")
+        permissions = [
+            ("manage_reminders", _("Can set the office's reminder periods")),
+        ]
 
     def __str__(self) -> str:
         return self.name

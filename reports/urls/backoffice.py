@@ -10,6 +10,7 @@ from reports.views import (
     municipal_accounts,
     privacy,
     registration,
+    reminders,
     statistics,
     worklist,
 )
@@ -104,4 +105,5 @@ urlpatterns = [
          name="municipal_account_invite"),
     path("gemeenteaccounts/<int:user_id>/deactiveren/", municipal_accounts.deactivate,
          name="municipal_account_deactivate"),
+    path("herinneringen/", reminders.reminder_settings, name="reminder_settings"),
 ]

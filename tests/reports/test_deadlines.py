@@ -6,7 +6,13 @@ import datetime
 
 import pytest
 
-from reports.deadlines import add_working_days, first_response_due, is_working_day
+from reports.deadlines import (
+    add_working_days,
+    first_response_due,
+    is_working_day,
+    latest_overdue_start,
+    working_days_between,
+)
 
 D = datetime.date
 UTC = datetime.UTC
@@ -94,3 +100,31 @@ def test_first_response_due_follows_the_setting(settings):
     settings.FIRST_RESPONSE_WORKING_DAYS = 2
 
     assert first_response_due(datetime.datetime(2020, 4, 24, 12, 0, tzinfo=UTC)) == D(2020, 4, 29)
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (datetime.date(2026, 4, 24), datetime.date(2026, 4, 28), 1),  # Fri -> Tue over King's Day
+    (datetime.date(2026, 4, 23), datetime.date(2026, 4, 30), 4),
+    (datetime.date(2026, 4, 30), datetime.date(2026, 4, 30), 0),
+    (datetime.date(2026, 5, 1), datetime.date(2026, 4, 30), 0),
+])
+def test_working_days_between(start, end, expected):
+    assert working_days_between(start, end) == expected
+
+
+@pytest.mark.parametrize(("today", "days", "expected"), [
+    # Thu 30 April 2026, 3 days: Thu, Wed, Tue, (King's Day, weekend), Fri 24 -> Thu 23.
+    (datetime.date(2026, 4, 30), 3, datetime.date(2026, 4, 23)),
+    (datetime.date(2026, 4, 30), 0, datetime.date(2026, 4, 29)),
+    # Saturday: Fri, Thu -> Wed.
+    (datetime.date(2026, 5, 2), 1, datetime.date(2026, 4, 29)),
+])
+def test_latest_overdue_start(today, days, expected):
+    assert latest_overdue_start(today, days) == expected
+    assert working_days_between(expected, today) > days
+    assert working_days_between(expected + datetime.timedelta(days=1), today) <= days
+
+
+def test_latest_overdue_start_refuses_a_negative_number():
+    with pytest.raises(ValueError):
+        latest_overdue_start(datetime.date(2026, 4, 30), -1)

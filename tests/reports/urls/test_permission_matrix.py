@@ -107,6 +107,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "backoffice:report_file": ("get", "report", COORDINATOR_PAGE),
     "backoffice:report_exact_file": ("get", "report", COORDINATOR_PAGE),
     "backoffice:municipal_accounts": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:reminder_settings": ("get", "none", COORDINATOR_PAGE),
     "backoffice:municipal_account_link": ("post", "account",
                                           {**COORDINATOR_PAGE, "coordinator": 302}),
     "backoffice:municipal_account_unlink": ("post", "account_code",
