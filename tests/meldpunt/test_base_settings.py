@@ -38,14 +38,18 @@ def test_logging_keeps_security_events_and_quiets_chatty_libraries():
         name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "axes")}
 
 
-def test_beat_schedule_names_the_four_periodic_tasks():
+def test_beat_schedule_names_the_five_periodic_tasks():
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert {name: entry["task"] for name, entry in schedule.items()} == {
         "annual-statistics": "reports.tasks.run_scheduled_annual_statistics",
         "relay-outbox": "reports.tasks.relay_outbox",
         "retention": "reports.tasks.apply_retention",
         "purge-rate-limits": "reports.tasks.purge_rate_limits",
+        "reminder-digests": "reports.tasks.send_reminder_digests",
     }
+    digest = schedule["reminder-digests"]["schedule"]
+    assert (digest.minute, digest.hour, digest.day_of_week) == ({0}, {7}, {1, 2, 3, 4, 5})
+    assert settings.CELERY_TIMEZONE == "Europe/Amsterdam"
     yearly = schedule["annual-statistics"]["schedule"]
     assert (yearly.minute, yearly.hour, yearly.day_of_month, yearly.month_of_year) == (
         {0}, {3}, {15}, {1})

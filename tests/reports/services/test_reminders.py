@@ -101,3 +101,15 @@ def test_periods_out_of_range_are_refused(office, coordinator, days):
     assert list(error.value.message_dict) == ["reminder_in_progress_days"]
     office.refresh_from_db()
     assert office.reminder_in_progress_days == 10
+
+
+def test_the_beat_task_takes_no_arguments_and_queues_each_digest_once(
+        overdue, monkeypatch, django_capture_on_commit_callbacks):
+    from reports import tasks
+    from reports.services import reminders
+
+    monkeypatch.setattr(reminders, "local_today", lambda: TODAY)
+    with django_capture_on_commit_callbacks():
+        assert tasks.send_reminder_digests.apply().get() == 2
+        assert tasks.send_reminder_digests.apply().get() == 0
+    assert OutboundEmail.objects.filter(kind=REMINDER_DIGEST).count() == 2
