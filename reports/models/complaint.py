@@ -180,6 +180,11 @@ class Complaint(models.Model):
             models.Index(fields=["-received_at", "-id"], name="complaint_open_unassigned",
                          condition=models.Q(assigned_to__isnull=True)
                          & ~models.Q(status__in=["closed", "rejected"])),
+            # Open cases someone holds, per holder: the daily reminder digest
+            # (reports.selectors.reminders) reads only these, not the closed past.
+            models.Index(fields=["assigned_to", "status"], name="complaint_open_assigned",
+                         condition=models.Q(assigned_to__isnull=False)
+                         & ~models.Q(status__in=["closed", "rejected"])),
         ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),

@@ -27,7 +27,7 @@ from reports.models import Complaint, ComplaintHistory, Office
 from reports.selectors.cases import overdue_condition
 from reports.timezones import AMSTERDAM, local_today
 from reports.types import User
-from reports.vocabulary import Status
+from reports.vocabulary import FINAL_STATUSES, Status
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def overdue_digests(*, today: datetime.date | None = None) -> list[Digest]:
     first_late = overdue_condition(today=today)
     rows = (Complaint.objects
             .filter(assigned_to__isnull=False, assigned_to__is_active=True)
+            .exclude(status__in=FINAL_STATUSES)  # the partial index complaint_open_assigned
             .annotate(status_since=Coalesce(latest_change, "received_at"))
             .filter(first_late | late_in_status)
             .select_related("assigned_to")
