@@ -100,6 +100,7 @@ def _case_calls(office: Office, user: Any, complaint: Any) -> dict[str, Callable
         intake,
         permissions,
         privacy,
+        reminders,
         reports,
         statistics,
         timeline,
@@ -130,13 +131,15 @@ def _case_calls(office: Office, user: Any, complaint: Any) -> dict[str, Callable
         "portal_messages": lambda: followup.portal_messages(complaint=complaint),
         "portal_files": lambda: followup.portal_files(complaint=complaint),
         "submission_token_used": lambda: intake.submission_token_used(token=uuid.uuid4()),
+        "overdue_digests": lambda: reminders.overdue_digests(),
     }
 
 
 CASE_SELECTORS = sorted([
     "access_log_entries", "assignable_users", "can_change", "can_view", "case_list",
     "case_timeline", "count_annual_forms", "due_for_retention", "filter_overdue", "home_url",
-    "latest_runs", "municipal_accounts", "portal_complaint", "portal_files", "portal_messages",
+    "latest_runs", "municipal_accounts", "overdue_digests", "portal_complaint", "portal_files",
+    "portal_messages",
     "released_reports", "report_years", "search_cases", "snapshot_years", "subject_access_data",
     "submission_token_used", "visible_complaints"])
 
