@@ -83,6 +83,16 @@ def test_account_pages_in_the_browser(language, live_server, committed_reference
     found["release-preview"] = run_axe(page, source)
     page.goto(f"{base}{reverse('backoffice:access_log')}")
     found["access-log"] = run_axe(page, source)
+    # Reminder periods (issue 12 §3): the form, a refused value, and saved.
+    page.goto(f"{base}{reverse('backoffice:reminder_settings')}")
+    found["reminders"] = run_axe(page, source)
+    page.locator("main input[name=in_progress_days]").fill("0")
+    _submit(page, "main form button[type=submit]")
+    assert page.locator("main .invalid-feedback").count() == 1
+    found["reminders-error"] = run_axe(page, source)
+    page.locator("main input[name=in_progress_days]").fill("4")
+    _submit(page, "main form button[type=submit]")
+    assert page.locator("main input[name=in_progress_days]").input_value() == "4"
     # On a 390 px phone the case list fits without sideways scrolling; filters fold away.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/backoffice/")
