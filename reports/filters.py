@@ -40,7 +40,11 @@ class ComplaintFilter(django_filters.FilterSet):
     ``received_after`` and ``received_before`` (inclusive ``YYYY-MM-DD`` dates in
     Europe/Amsterdam), ``overdue`` and ``unread`` (``true`` or ``false``; unread: the
     reporter replied or sent files since the requesting user last opened the case, so pass
-    ``request``).
+    ``request``), ``closed`` (``1``: include closed and rejected cases).
+
+    Without a ``status`` and without ``closed`` only open cases (status not in
+    ``FINAL_STATUSES``) are listed, also when the filter set is unbound: the daily list is the
+    work still to do (issue 12 §5). A ``status`` names exactly the cases shown, closed ones too.
     """
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
@@ -68,12 +72,15 @@ class ComplaintFilter(django_filters.FilterSet):
                                            widget=AllYesNoSelect)
     unread = django_filters.BooleanFilter(label=_("Unread reply"), method="filter_unread",
                                           widget=AllYesNoSelect)
+    closed = django_filters.BooleanFilter(label=_("Also closed and rejected cases"),
+                                          method="filter_closed",
+                                          widget=forms.CheckboxInput(attrs={"value": "1"}))
 
     class Meta:
         model = Complaint
         fields = ["q", "status", "assignee", "team", "municipality", "incident_place", "ground",
                   "societal_domain", "channel", "received_after", "received_before", "overdue",
-                  "unread"]
+                  "unread", "closed"]
 
     def __init__(self, data: QueryDict | None = None,
                  queryset: QuerySet[Complaint] | None = None,
@@ -82,6 +89,28 @@ class ComplaintFilter(django_filters.FilterSet):
         self.filters["assignee"].queryset = assignable_users()
         # The office's own municipalities and those that occur in cases, not all 342.
         self.filters["municipality"].queryset = reference.filter_municipalities()
+
+    @property
+    def qs(self) -> QuerySet:
+        """The filtered cases; open cases only unless ``status`` or ``closed`` is given.
+
+        An unbound filter set filters nothing else (django-filter), but still lists open cases
+        only.
+        """
+        if not hasattr(self, "_qs"):
+            queryset = super().qs
+            if not self.is_bound:
+                queryset = cases.open_cases(queryset=queryset)
+            self._qs = queryset
+        return self._qs
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """The declared filters, then open cases only unless ``status`` or ``closed`` is given."""
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not data.get("status") and not data.get("closed"):
+            queryset = cases.open_cases(queryset=queryset)
+        return queryset
 
     def active_filter_names(self) -> list[str]:
         """Names of the filters given a non-blank value in the bound data, in declaration order.
@@ -116,6 +145,10 @@ class ComplaintFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         """Only overdue cases (``true``) or only cases that are not overdue (``false``)."""
         return cases.filter_overdue(queryset=queryset, overdue=value)
+
+    def filter_closed(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        """Nothing by itself: ``filter_queryset`` leaves closed cases out unless this is set."""
+        return queryset
 
     def filter_unread(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         """Only cases unread for the requesting user (``true``) or only the others."""

@@ -185,6 +185,9 @@ class Complaint(models.Model):
             models.Index(fields=["assigned_to", "status"], name="complaint_open_assigned",
                          condition=models.Q(assigned_to__isnull=False)
                          & ~models.Q(status__in=["closed", "rejected"])),
+            # The case list's default: open cases, newest first (issue 12 §5).
+            models.Index(fields=["-received_at", "-id"], name="complaint_open_received",
+                         condition=~models.Q(status__in=["closed", "rejected"])),
         ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),

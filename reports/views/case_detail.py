@@ -441,10 +441,12 @@ def case_search(request: AuthenticatedHttpRequest) -> JsonResponse:
 @require_GET
 def jump_to_case(request: HttpRequest) -> HttpResponse:
     """The header's "go to case" box: the case with exactly this number (any case, surrounding
-    spaces ignored) if the user may see it; otherwise the case list searched for the text."""
+    spaces ignored) if the user may see it; otherwise the case list searched for the text, closed
+    cases included (looking a case up is not the daily list of open work)."""
     number = request.GET.get("number", "").strip()[:100]
     found = (permissions.visible_complaints(user=request.user)
              .filter(case_number__iexact=number).only("public_id").first()) if number else None
     if found is not None:
         return redirect("backoffice:complaint_detail", public_id=found.public_id)
-    return redirect(f"{reverse('backoffice:complaint_list')}?{urlencode({'q': number})}")
+    query = urlencode({"q": number, "closed": "1"})
+    return redirect(f"{reverse('backoffice:complaint_list')}?{query}")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from guardian.shortcuts import get_perms
 
 from reports.models import (
+    AccessLog,
     AnnualSnapshot,
     Complaint,
     ComplaintHistory,
@@ -36,6 +37,9 @@ pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 LOGIN_URL = "/backoffice/login/"
 LIST_URL = "/backoffice/"
+#: The list shows open cases only unless asked (issue 12 §5); tests about other filters, sorting
+#: and paging include the closed and rejected cases so that their expectations stay exact.
+INCLUDE_CLOSED = {"closed": "1"}
 STATISTICS_URL = "/backoffice/statistiek/"
 #: The municipalities the test office serves (settings.MELDPUNT_OFFICE), ordered by name.
 SERVED = [
@@ -689,7 +693,7 @@ def listing(office, coordinator, caseworker, other_caseworker):
 
 
 def test_list_is_newest_first(login_as, coordinator, listing):
-    response = login_as(coordinator).get(LIST_URL)
+    response = login_as(coordinator).get(LIST_URL, INCLUDE_CLOSED)
 
     assert listed(response) == ["MDD-2020-0005", "MDD-2020-0004", "MDD-2020-0003",
                                 "MDD-2020-0002", "MDD-2020-0001"]
@@ -718,7 +722,7 @@ def test_same_moment_is_ordered_by_id_descending(login_as, coordinator, office):
      ["MDD-2020-0005", "MDD-2020-0004", "MDD-2020-0003", "MDD-2020-0002", "MDD-2020-0001"]),
 ])
 def test_list_filters(login_as, coordinator, listing, query, expected):
-    response = login_as(coordinator).get(LIST_URL, query)
+    response = login_as(coordinator).get(LIST_URL, {**INCLUDE_CLOSED, **query})
 
     assert response.status_code == 200
     assert listed(response) == expected
@@ -728,11 +732,13 @@ def test_list_filters(login_as, coordinator, listing, query, expected):
 def test_list_filter_by_assignee(login_as, coordinator, caseworker, other_caseworker, listing):
     client = login_as(coordinator)
 
-    assert listed(client.get(LIST_URL, {"assignee": caseworker.pk})) == [
+    assert listed(client.get(LIST_URL, {**INCLUDE_CLOSED, "assignee": caseworker.pk})) == [
         "MDD-2020-0003", "MDD-2020-0002"]
-    assert listed(client.get(LIST_URL, {"assignee": other_caseworker.pk})) == ["MDD-2020-0004"]
-    assert listed(client.get(LIST_URL, {"assignee": coordinator.pk})) == []
-    assert listed(client.get(LIST_URL, {"assignee": caseworker.pk, "status": "closed"})) == [
+    assert listed(client.get(LIST_URL, {**INCLUDE_CLOSED, "assignee": other_caseworker.pk})) == [
+        "MDD-2020-0004"]
+    assert listed(client.get(LIST_URL, {**INCLUDE_CLOSED, "assignee": coordinator.pk})) == []
+    assert listed(client.get(LIST_URL, {**INCLUDE_CLOSED, "assignee": caseworker.pk,
+                                         "status": "closed"})) == [
         "MDD-2020-0002"]
 
 
@@ -756,20 +762,69 @@ def test_list_filter_with_invalid_value_reports_it(login_as, coordinator, listin
         "status": ["invalid_choice"], "municipality": ["invalid_choice"]}
 
 
+def test_list_shows_open_cases_by_default(login_as, coordinator, listing):
+    """Issue 12 §5: closed and rejected cases only behind the filter."""
+    client = login_as(coordinator)
+    Complaint.objects.filter(pk=listing[0].pk).update(status="rejected")
+
+    assert listed(client.get(LIST_URL)) == ["MDD-2020-0005", "MDD-2020-0003"]
+    assert listed(client.get(LIST_URL, {"q": ""})) == ["MDD-2020-0005", "MDD-2020-0003"]
+    assert listed(client.get(LIST_URL, {"closed": ""})) == ["MDD-2020-0005", "MDD-2020-0003"]
+    assert listed(client.get(LIST_URL, INCLUDE_CLOSED)) == [
+        "MDD-2020-0005", "MDD-2020-0004", "MDD-2020-0003", "MDD-2020-0002", "MDD-2020-0001"]
+    # A status names exactly the cases shown, closed ones too.
+    assert listed(client.get(LIST_URL, {"status": "closed"})) == [
+        "MDD-2020-0004", "MDD-2020-0002"]
+    assert listed(client.get(LIST_URL, {"status": "rejected"})) == ["MDD-2020-0001"]
+
+
+def test_list_offers_the_include_closed_checkbox(login_as, coordinator, listing):
+    client = login_as(coordinator)
+
+    def closed_input(response):
+        inputs = [attrs for tag, attrs in parse(response.content).tags
+                  if tag == "input" and attrs.get("name") == "closed"]
+        assert len(inputs) == 1
+        return inputs[0]
+
+    response = client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="nl")
+    unchecked = closed_input(response)
+    assert (unchecked["type"], unchecked["value"], "checked" in unchecked) == (
+        "checkbox", "1", False)
+    assert "Ook afgesloten en niet in behandeling genomen zaken" in response.content.decode()
+    assert "checked" in closed_input(client.get(LIST_URL, INCLUDE_CLOSED))
+
+
+def test_export_follows_the_open_default(login_as, coordinator, listing):
+    client = login_as(coordinator)
+
+    client.get("/backoffice/export.csv")
+    client.get("/backoffice/export.csv", INCLUDE_CLOSED)
+    client.get("/backoffice/export.csv", {"status": "closed"})
+
+    assert [entry.detail for entry in AccessLog.objects.order_by("id")] == [
+        {"format": "csv", "rows": 3, "filters": []},
+        {"format": "csv", "rows": 5, "filters": ["closed"]},
+        {"format": "csv", "rows": 2, "filters": ["status"]},
+    ]
+
+
 def test_list_pagination(login_as, coordinator, listing, settings):
     settings.BACKOFFICE_PAGE_SIZE = 2
     client = login_as(coordinator)
 
-    pages = {number: client.get(LIST_URL, {"page": number}) for number in (1, 2, 3)}
+    pages = {number: client.get(LIST_URL, {**INCLUDE_CLOSED, "page": number})
+             for number in (1, 2, 3)}
     assert listed(pages[1]) == ["MDD-2020-0005", "MDD-2020-0004"]
     assert listed(pages[2]) == ["MDD-2020-0003", "MDD-2020-0002"]
     assert listed(pages[3]) == ["MDD-2020-0001"]
     assert pages[1].context["page"].paginator.num_pages == 3
     assert pages[1].context["page"].paginator.count == 5
     # Out of range and garbage page numbers fall back to the last and first page.
-    assert listed(client.get(LIST_URL, {"page": 99})) == ["MDD-2020-0001"]
-    assert listed(client.get(LIST_URL, {"page": "abc"})) == ["MDD-2020-0005", "MDD-2020-0004"]
-    assert listed(client.get(LIST_URL)) == ["MDD-2020-0005", "MDD-2020-0004"]
+    assert listed(client.get(LIST_URL, {**INCLUDE_CLOSED, "page": 99})) == ["MDD-2020-0001"]
+    assert listed(client.get(LIST_URL, {**INCLUDE_CLOSED, "page": "abc"})) == [
+        "MDD-2020-0005", "MDD-2020-0004"]
+    assert listed(client.get(LIST_URL, INCLUDE_CLOSED)) == ["MDD-2020-0005", "MDD-2020-0004"]
 
 
 def test_pagination_keeps_the_filters(login_as, coordinator, listing, settings):

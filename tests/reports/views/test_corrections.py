@@ -150,8 +150,9 @@ def test_jump_to_case(client, login_as, coordinator, caseworker):
     response = login_as(coordinator).get("/backoffice/zaken/ga/", {"number": typed})
     assert response["Location"] == f"/backoffice/zaken/{case.public_id}/"
     response = login_as(caseworker).get(f"/backoffice/zaken/ga/?number={closed.case_number}")
-    assert response["Location"] == f"/backoffice/?q={closed.case_number}"  # not visible: search
+    # Not visible: search, closed cases included (a look-up, not the list of open work).
+    assert response["Location"] == f"/backoffice/?q={closed.case_number}&closed=1"
     response = login_as(coordinator).get("/backoffice/zaken/ga/?number=2020-00")
-    assert response["Location"] == "/backoffice/?q=2020-00"
+    assert response["Location"] == "/backoffice/?q=2020-00&closed=1"
     page = login_as(caseworker).get("/backoffice/werkvoorraad/")
     assert by_testid(page.content, "jump-form") != []
