@@ -100,11 +100,14 @@ def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplain
     can_change = permissions.can_change(user=user, complaint=complaint)
     can_view_contact = permissions.can_view_contact(user=user)
     duplicate_of = complaint.duplicate_of
+    newest_first = request.GET.get("order") == "newest"
+    timeline = case_timeline(complaint=complaint)
     context = {
         "complaint": complaint,
         "grounds": [g.get_code_display() for g in complaint.grounds.all()],
         "handling": [h.get_code_display() for h in complaint.handling.all()],
-        "timeline": case_timeline(complaint=complaint),
+        "timeline": timeline[::-1] if newest_first else timeline,
+        "newest_first": newest_first,
         "related": related_cases(complaint=complaint, user=user),
         "overdue": complaint.is_overdue,
         "duplicate_of_visible": duplicate_of is not None and permissions.can_view(
@@ -135,8 +138,17 @@ def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplain
     return render(request, "backoffice/complaint_detail.html", context, status=status)
 
 
-def _back(complaint: Complaint) -> HttpResponse:
-    return redirect("backoffice:complaint_detail", public_id=complaint.public_id)
+#: The case page's sections (their ``id``), in page order; a save returns to its own section.
+SECTIONS: tuple[str, ...] = ("summary", "facts", "history", "assignment", "sharing", "status",
+                             "classification", "incident", "related", "reporter", "messages",
+                             "files", "notes")
+
+
+def _back(complaint: Complaint, section: str = "") -> HttpResponse:
+    """Redirect to the case page, scrolled to ``section`` (one of ``SECTIONS``; the top if
+    empty)."""
+    url = reverse("backoffice:complaint_detail", kwargs={"public_id": complaint.public_id})
+    return redirect(f"{url}#{section}" if section else url)
 
 
 def _is_stale(request: AuthenticatedHttpRequest, complaint: OverdueComplaint) -> bool:
@@ -153,9 +165,10 @@ def _is_stale(request: AuthenticatedHttpRequest, complaint: OverdueComplaint) ->
 
 def _apply(request: AuthenticatedHttpRequest,
         complaint: OverdueComplaint, action: Callable[[], object],
-           success: str) -> HttpResponse:
+           success: str, section: str = "") -> HttpResponse:
     """Run ``action``; its ``ValidationError`` messages (incl. ``StaleCaseError``) become error
-    messages, success a success message. Always redirects back to the case."""
+    messages, success a success message. Always redirects back to the case, at ``section``
+    (see ``_back``)."""
     try:
         action()
     except ValidationError as error:
@@ -163,31 +176,32 @@ def _apply(request: AuthenticatedHttpRequest,
             messages.error(request, str(message))
     else:
         messages.success(request, success)
-    return _back(complaint)
+    return _back(complaint, section)
 
 
 def _invalid(request: AuthenticatedHttpRequest,
-        complaint: OverdueComplaint, form: forms.Form) -> HttpResponse:
-    """Show ``form``'s errors as messages, each prefixed with its field's label."""
+        complaint: OverdueComplaint, form: forms.Form, section: str = "") -> HttpResponse:
+    """Show ``form``'s errors as messages, each prefixed with its field's label; back to the
+    case at ``section``."""
     for name, field_errors in form.errors.items():
         field = form.fields.get(name)
         for message in field_errors:
             if field is not None and field.label and not field.widget.is_hidden:
                 message = f"{field.label}: {message}"
             messages.error(request, str(message))
-    return _back(complaint)
+    return _back(complaint, section)
 
 
 def _run(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, form: forms.Form,
-         action: Callable[[], object], success: str) -> HttpResponse:
+         action: Callable[[], object], success: str, section: str = "") -> HttpResponse:
     """Validate ``form`` (after the stale-version check of versioned forms) and apply
-    ``action``."""
+    ``action``; back to the case at ``section`` (the one just saved, see ``SECTIONS``)."""
     if isinstance(form, VersionedForm) and _is_stale(request, complaint):
         messages.error(request, complaint_services.StaleCaseError().messages[0])
-        return _back(complaint)
+        return _back(complaint, section)
     if not form.is_valid():
-        return _invalid(request, complaint, form)
-    return _apply(request, complaint, action, success)
+        return _invalid(request, complaint, form, section)
+    return _apply(request, complaint, action, success, section)
 
 
 @login_required
@@ -198,7 +212,7 @@ def classify(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse
     form = ClassificationForm(request.POST)
     return _run(request, complaint, form, lambda: complaint_services.classify_complaint(
         complaint=complaint, actor=request.user, expected_version=form.expected_version(),
-        **form.action_data()), _("Classification saved."))
+        **form.action_data()), _("Classification saved."), "classification")
 
 
 @login_required
@@ -213,7 +227,7 @@ def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
     form = StatusForm(request.POST, complaint=complaint, user=request.user)
     if _is_stale(request, complaint):
         messages.error(request, complaint_services.StaleCaseError().messages[0])
-        return _back(complaint)
+        return _back(complaint, "status")
     if form.is_valid():
         try:
             complaint_services.change_status(
@@ -228,8 +242,8 @@ def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
                                     error.messages)
         else:
             messages.success(request, _("Status changed."))
-        return _back(complaint)
-    return _invalid(request, complaint, form)
+        return _back(complaint, "status")
+    return _invalid(request, complaint, form, "status")
 
 
 #: Session key of a refused status change, shown again once on the case page.
@@ -271,7 +285,7 @@ def update_reporter(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpR
     form = ReporterDataForm(request.POST, complaint=complaint)
     return _run(request, complaint, form, lambda: complaint_services.update_reporter_data(
         complaint=complaint, actor=request.user, expected_version=form.expected_version(),
-        **form.action_data()), _("Reporter data saved."))
+        **form.action_data()), _("Reporter data saved."), "reporter")
 
 
 @login_required
@@ -282,7 +296,7 @@ def update_incident(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpR
     form = IncidentForm(request.POST, complaint=complaint)
     return _run(request, complaint, form, lambda: complaint_services.update_incident(
         complaint=complaint, actor=request.user, expected_version=form.expected_version(),
-        **form.action_data()), _("Incident details saved."))
+        **form.action_data()), _("Incident details saved."), "incident")
 
 
 @login_required
@@ -293,7 +307,7 @@ def link_case(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRespons
     form = LinkForm(request.POST, user=request.user)
     return _run(request, complaint, form, lambda: link_services.link_cases(
         complaint=complaint, other=form.cleaned_data["case_number"],
-        kind=form.cleaned_data["kind"], actor=request.user), _("Cases linked."))
+        kind=form.cleaned_data["kind"], actor=request.user), _("Cases linked."), "related")
 
 
 @login_required
@@ -304,7 +318,7 @@ def unlink_case(request: AuthenticatedHttpRequest, public_id: UUID, other_id: UU
     other = get_object_or_404(permissions.visible_complaints(user=request.user),
                               public_id=other_id)
     return _apply(request, complaint, lambda: link_services.unlink_cases(
-        complaint=complaint, other=other, actor=request.user), _("Link removed."))
+        complaint=complaint, other=other, actor=request.user), _("Link removed."), "related")
 
 
 @login_required
@@ -315,7 +329,7 @@ def add_note(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse
     form = NoteForm(request.POST)
     return _run(request, complaint, form, lambda: complaint_services.add_note(
         complaint=complaint, author=request.user, text=form.cleaned_data["text"]),
-        _("Note added."))
+        _("Note added."), "notes")
 
 
 @login_required
@@ -327,7 +341,7 @@ def record_message(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRe
     return _run(request, complaint, form, lambda: complaint_services.record_message(
         complaint=complaint, author=request.user, direction=form.cleaned_data["direction"],
         body=form.cleaned_data["body"]),
-        _("Message recorded."))
+        _("Message recorded."), "messages")
 
 
 @login_required
@@ -338,7 +352,7 @@ def add_attachment(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRe
     form = AttachmentForm(request.POST, request.FILES)
     return _run(request, complaint, form, lambda: complaint_services.add_attachment(
         complaint=complaint, uploaded_by=request.user, upload=form.cleaned_data["upload"]),
-        _("File added."))
+        _("File added."), "files")
 
 
 #: Characters never passed on in a download's file name: controls (incl. CR and LF), quotes and
@@ -391,7 +405,7 @@ def assign(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     form = AssignForm(request.POST, users=permissions.assignable_users())
     return _run(request, complaint, form, lambda: complaint_services.assign_complaint(
         complaint=complaint, actor=request.user, assignee=form.cleaned_data["assignee"],
-        expected_version=form.expected_version()), _("Assignment saved."))
+        expected_version=form.expected_version()), _("Assignment saved."), "assignment")
 
 
 @login_required
@@ -417,7 +431,7 @@ def share(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     form = ShareForm(request.POST)
     return _run(request, complaint, form, lambda: complaint_services.share_with_team(
         complaint=complaint, actor=request.user, team=form.cleaned_data["team"],
-        expected_version=form.expected_version()), _("Sharing saved."))
+        expected_version=form.expected_version()), _("Sharing saved."), "sharing")
 
 
 @login_required

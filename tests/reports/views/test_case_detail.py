@@ -93,10 +93,24 @@ def shown_messages(response) -> list[tuple[str, str]]:
     return [(m.level_tag, str(m.message)) for m in response.context["messages"]]
 
 
+#: Action URL -> the case page's section a save returns to (issue 12 §3).
+SECTION_OF = {"status": "status", "classificeren": "classification", "melder": "reporter",
+              "toewijzen": "assignment", "team": "sharing", "bericht": "messages",
+              "bijlagen": "files", "notitie": "notes", "incident": "incident",
+              "koppelen": "related", "oppakken": ""}
+
+
+def back_url(complaint: Complaint, action: str) -> str:
+    """Where saving ``action`` leads: the case page at the section just saved."""
+    section = SECTION_OF[action]
+    return f"{detail_url(complaint)}#{section}" if section else detail_url(complaint)
+
+
 def post(client, complaint: Complaint, action: str, data: dict | None = None):
-    """POST an action in English and follow the redirect back to the case."""
+    """POST an action in English and follow the redirect back to the case, at the section of
+    the action."""
     response = client.post(action_url(complaint, action), data or {}, follow=True, **EN)
-    assert response.redirect_chain == [(detail_url(complaint), 302)]
+    assert response.redirect_chain == [(back_url(complaint, action), 302)]
     return response
 
 
@@ -1048,3 +1062,104 @@ def test_status_submitted_without_a_choice_changes_nothing(login_as, coordinator
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert (complaint.status, complaint.version) == ("in_progress", 1)
+
+
+# --- A case page for daily use (issue 12 §3) -----------------------------------------------------
+
+
+def test_summary_header_shows_the_case_at_a_glance(login_as, coordinator, caseworker, office,
+                                                  team):
+    late = ComplaintFactory(received_at=at(15))  # Monday 15 June 2020: due Monday 22 June
+    assign_complaint(complaint=late, actor=coordinator, assignee=caseworker)
+    classify_complaint(complaint=fresh(late), actor=coordinator, contact_type="report",
+                       grounds=["religion"], societal_domain="housing", nature="",
+                       handling=[])
+    Complaint.objects.filter(pk=late.pk).update(team=team)
+    bare = ComplaintFactory(received_at=at(15))
+    Complaint.objects.filter(pk=bare.pk).update(first_response_at=at(16))
+    client = login_as(coordinator)
+
+    page = client.get(detail_url(late), **EN).content
+    assert [by_testid(page, name) for name in (
+        "summary-number", "summary-status", "summary-deadline", "summary-overdue",
+        "summary-assignee", "summary-team", "summary-grounds", "summary-domain")] == [
+        [late.case_number], ["New"], ["22/06/2020 Overdue"], ["Overdue"], ["caseworker1"],
+        [team.name], ["Religion"], ["Housing"]]
+    page = client.get(detail_url(bare), **EN).content
+    assert [by_testid(page, name) for name in (
+        "summary-status", "summary-deadline", "summary-overdue", "summary-assignee",
+        "summary-team", "summary-grounds", "summary-domain")] == [
+        ["New"], ["22/06/2020"], [], ["Unassigned"], ["—"], ["—"], ["—"]]
+
+
+def test_the_page_has_sections_and_an_in_page_navigation(login_as, caseworker, reader, cases):
+    page = parse(login_as(caseworker).get(detail_url(cases.own), **EN).content)
+
+    ids = [attrs["id"] for tag, attrs in page.tags if tag == "section" and attrs.get("id")]
+    assert ids == ["summary", "facts", "history", "status", "classification", "incident",
+                   "related", "reporter", "messages", "files", "notes"]
+    assert page.testids["case-nav"][0].split() == [
+        "Details", "Timeline", "Status", "Classification", "Messages", "Files", "Notes"]
+    links = [attrs["href"] for tag, attrs in page.tags
+             if tag == "a" and (attrs.get("href") or "").startswith("#")
+             and (attrs.get("class") or "") == "nav-link"]
+    assert links == ["#facts", "#history", "#status", "#classification", "#messages", "#files",
+                     "#notes"]
+    assert set(link[1:] for link in links) <= set(ids)
+    # Someone who may only read the case gets the read-only sections.
+    page = parse(login_as(reader).get(detail_url(cases.own), **EN).content)
+    assert page.testids["case-nav"][0].split() == ["Details", "Timeline"]
+
+
+@pytest.mark.parametrize(("action", "data", "section"), [
+    ("notitie", {"text": ""}, "notes"),  # invalid: the error shows at the form
+    ("bericht", {"direction": "out", "body": ""}, "messages"),
+    ("bijlagen", {}, "files"),
+    ("classificeren", {"contact_type": "bogus", "version": "1"}, "classification"),
+    ("status", {"to_status": "bogus", "version": "999"}, "status"),  # stale
+    ("incident", {"version": "999"}, "incident"),
+    ("koppelen", {"case_number": "", "kind": ""}, "related"),
+])
+def test_a_refused_save_also_returns_to_its_section(login_as, coordinator, cases, action, data,
+                                                   section):
+    response = login_as(coordinator).post(action_url(cases.own, action), data, **EN)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{detail_url(cases.own)}#{section}"
+
+
+def test_saves_return_to_the_section_just_saved(login_as, coordinator, cases, team):
+    client = login_as(coordinator)
+
+    response = client.post(action_url(cases.own, "notitie"), {"text": "Gebeld."}, **EN)
+    assert response["Location"] == f"{detail_url(cases.own)}#notes"
+    response = client.post(action_url(cases.own, "team"),
+                           versioned(cases.own, {"team": team.pk}), **EN)
+    assert response["Location"] == f"{detail_url(cases.own)}#sharing"
+    response = client.post(action_url(cases.own, "toewijzen"),
+                           versioned(cases.own, {"assignee": ""}), **EN)
+    assert response["Location"] == f"{detail_url(cases.own)}#assignment"
+    assert shown_messages(client.get(detail_url(cases.own), **EN)) == [
+        ("success", "Note added."), ("success", "Sharing saved."),
+        ("success", "Assignment saved.")]
+
+
+def test_the_timeline_reads_newest_first_on_request(login_as, caseworker, cases):
+    client = login_as(caseworker)
+    post(client, cases.own, "notitie", {"text": "Eerste."})
+    post(client, cases.own, "notitie", {"text": "Tweede."})
+
+    oldest = client.get(detail_url(cases.own), **EN)
+    newest = client.get(detail_url(cases.own), {"order": "newest"}, **EN)
+    ignored = client.get(detail_url(cases.own), {"order": "bogus"}, **EN)
+
+    entries = by_testid(oldest.content, "timeline-entry")
+    assert [e.rsplit(" ", 1)[-1] for e in entries[-2:]] == ["Eerste.", "Tweede."]
+    assert by_testid(newest.content, "timeline-entry") == entries[::-1]
+    assert by_testid(ignored.content, "timeline-entry") == entries
+    assert by_testid(oldest.content, "timeline-order") == ["Show newest first"]
+    assert by_testid(newest.content, "timeline-order") == ["Show oldest first"]
+    toggles = [attrs["href"] for tag, attrs in parse(newest.content).tags
+               if tag == "a" and attrs.get("href", "").startswith("?order=")]
+    assert toggles == ["?order=oldest#history"]
+    assert 'href="?order=newest#history"' in oldest.content.decode()
