@@ -32,6 +32,10 @@ def _submit(page, selector: str):
         page.locator(selector).click()
 
 
+#: The case page's in-page navigation, by its accessible name.
+NAV_LABEL = {"nl": "Op deze pagina", "ar": "في هذه الصفحة"}
+
+
 @pytest.mark.parametrize("language", ["nl", "ar"])
 def test_account_pages_in_the_browser(language, live_server, committed_reference_data,
                                       chromium, settings):  # noqa: F811
@@ -72,6 +76,11 @@ def test_account_pages_in_the_browser(language, live_server, committed_reference
     page.goto(f"{base}/backoffice/zaken/{case.public_id}/")
     assert page.locator("[data-testid=related-case]").count() == 1
     found["case-page"] = run_axe(page, source)
+    # The in-page navigation leads to the timeline, read newest first (issue 12 §3).
+    page.get_by_role("navigation", name=NAV_LABEL[language]).locator("a[href='#history']").click()
+    page.locator("[data-testid=timeline-order] a").click()
+    assert page.url.endswith("?order=newest#history")
+    found["case-page-newest-first"] = run_axe(page, source)
     page.goto(f"{base}/backoffice/dashboard/")
     found["dashboard"] = run_axe(page, source)
     # Annual statistics (issue 10): the page with its exact files apart, the release preview

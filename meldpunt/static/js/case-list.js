@@ -6,6 +6,9 @@
   if (!filters || !window.matchMedia("(max-width: 767.98px)").matches) { return; }
   var inUse = Array.prototype.some.call(
     filters.querySelectorAll("input:not([type=hidden]), select"),
-    function (field) { return field.value && field.value !== "unknown"; });
+    function (field) {
+      if (field.type === "checkbox") { return field.checked; }  // "also closed cases"
+      return field.value && field.value !== "unknown";
+    });
   if (!inUse) { filters.open = false; }
 })();
