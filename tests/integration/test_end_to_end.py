@@ -230,7 +230,7 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
     form.locator("input[name=handling][value=advice_information]").check()
     response = submit(page, 'form[action$="/classificeren/"] button[type=submit]')
     assert response.status == 200
-    assert page.url == detail_url
+    assert page.url == f"{detail_url}#classification"  # back at the section just saved
     assert page.locator("main .alert-danger").count() == 0
     first.refresh_from_db()
     assert sorted(first.grounds.values_list("code", flat=True)) == ["race", "religion"]
@@ -249,7 +249,7 @@ def test_report_handle_and_count(live_server, committed_reference_data, celery_t
                 "resolved")
         response = submit(page, 'form[action$="/status/"] button[type=submit]')
         assert response.status == 200
-        assert page.url == detail_url
+        assert page.url == f"{detail_url}#status"
         assert page.locator("[data-testid=status]").inner_text() == dutch(target.label)
     assert page.locator("main .alert-danger").count() == 0
     first.refresh_from_db()
