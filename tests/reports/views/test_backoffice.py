@@ -303,7 +303,7 @@ def test_caseworker_claims_then_handles_a_case(login_as, caseworker, cases):
     response = client.post(action_url(complaint, "classificeren"),
                            versioned(complaint, CLASSIFICATION))
     assert response.status_code == 302
-    assert response["Location"] == detail_url(complaint)
+    assert response["Location"] == f"{detail_url(complaint)}#classification"
     complaint.refresh_from_db()
     assert (complaint.contact_type, complaint.societal_domain, complaint.nature) == (
         "complaint", "housing", "threat")
@@ -436,7 +436,7 @@ def test_extra_public_id_in_the_body_does_not_redirect_the_action(login_as, case
         "complaint": cases.others.pk})
 
     assert response.status_code == 302
-    assert response["Location"] == detail_url(cases.own)
+    assert response["Location"] == f"{detail_url(cases.own)}#notes"
     assert list(Note.objects.values_list("complaint_id", "text")) == [
         (cases.own.pk, "Voor mijn eigen zaak")]
     assert state(cases.others) == before_others
@@ -531,7 +531,7 @@ def test_coordinator_assigns_and_reassigns(login_as, coordinator, caseworker, ot
     response = boss.post(action_url(complaint, "toewijzen"),
                          versioned(complaint, {"assignee": caseworker.pk}))
     assert response.status_code == 302
-    assert response["Location"] == detail_url(complaint)
+    assert response["Location"] == f"{detail_url(complaint)}#assignment"
     assert Complaint.objects.get(pk=complaint.pk).assigned_to == caseworker
     assert first.get(detail_url(complaint)).status_code == 200
     assert second.get(detail_url(complaint)).status_code == 404
@@ -581,7 +581,7 @@ def test_coordinator_cannot_assign_to_a_user_without_the_role(login_as, coordina
         versioned(cases.unassigned, {"assignee": plain_user.pk}), follow=True)
 
     assert response.status_code == 200
-    assert response.redirect_chain == [(detail_url(cases.unassigned), 302)]
+    assert response.redirect_chain == [(f"{detail_url(cases.unassigned)}#assignment", 302)]
     assert message_levels(response) == ["error"]
     assert state(cases.unassigned) == before
 
@@ -609,7 +609,7 @@ def test_invalid_transition_is_refused_with_a_message(login_as, coordinator, off
                                           follow=True, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 200
-    assert response.redirect_chain == [(detail_url(complaint), 302)]
+    assert response.redirect_chain == [(f"{detail_url(complaint)}#status", 302)]
     assert [(m.level_tag, m.message) for m in response.context["messages"]] == [
         ("error",
          "New status: Select a valid choice. rejected is not one of the available choices.")]
@@ -628,7 +628,7 @@ def test_other_invalid_transitions(login_as, coordinator, office, from_status, t
                                           versioned(complaint, {"to_status": to_status}),
                                           follow=True)
 
-    assert response.redirect_chain == [(detail_url(complaint), 302)]
+    assert response.redirect_chain == [(f"{detail_url(complaint)}#status", 302)]
     assert message_levels(response) == ["error"]
     assert state(complaint) == before
 
@@ -641,7 +641,7 @@ def test_valid_transition_shows_a_success_message(login_as, coordinator, office)
         versioned(complaint, {"to_status": "reopened", "reason": "Melder belde terug."}),
         follow=True)
 
-    assert response.redirect_chain == [(detail_url(complaint), 302)]
+    assert response.redirect_chain == [(f"{detail_url(complaint)}#status", 302)]
     assert message_levels(response) == ["success"]
     assert Complaint.objects.get(pk=complaint.pk).status == "reopened"
     assert list(ComplaintHistory.objects.filter(complaint=complaint, action="status")
@@ -657,7 +657,7 @@ def test_invalid_classification_is_refused(login_as, coordinator, office):
         action_url(complaint, "classificeren"),
         versioned(complaint, {**CLASSIFICATION, "grounds": ["race", "weather"]}), follow=True)
 
-    assert response.redirect_chain == [(detail_url(complaint), 302)]
+    assert response.redirect_chain == [(f"{detail_url(complaint)}#classification", 302)]
     assert message_levels(response) == ["error"]
     assert state(complaint) == before
 
@@ -668,7 +668,7 @@ def test_empty_note_is_refused(login_as, coordinator, office):
     response = login_as(coordinator).post(action_url(complaint, "notitie"), {"text": "   "},
                                           follow=True)
 
-    assert response.redirect_chain == [(detail_url(complaint), 302)]
+    assert response.redirect_chain == [(f"{detail_url(complaint)}#notes", 302)]
     assert message_levels(response) == ["error"]
     assert Note.objects.count() == 0
 
