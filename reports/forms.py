@@ -301,7 +301,8 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         return ComplaintFields(
             description=data["description"], incident_date=data["incident_date"],
             incident_municipality=data["incident_municipality"],
-            reporter_name=data["reporter_name"], reporter_email=data["reporter_email"],
+            incident_place=data["incident_place"], reporter_name=data["reporter_name"],
+            reporter_email=data["reporter_email"],
             reporter_phone=data["reporter_phone"], reporter_residence=data["reporter_residence"],
             consent_to_contact=data["consent_to_contact"], anonymity=data["anonymity"])
 
@@ -699,7 +700,8 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
             description=data["description"], received_at=data["received_at"],
             contact_type=data["contact_type"], incident_date=data["incident_date"],
             incident_municipality=data["incident_municipality"],
-            reporter_name=data["reporter_name"], reporter_email=data["reporter_email"],
+            incident_place=data["incident_place"], reporter_name=data["reporter_name"],
+            reporter_email=data["reporter_email"],
             reporter_phone=data["reporter_phone"], reporter_residence=data["reporter_residence"],
             consent_to_contact=data["consent_to_contact"], anonymity=data["anonymity"])
 

@@ -110,6 +110,7 @@ class ComplaintFields(TypedDict, total=False):
     contact_type: str
     incident_date: datetime.date | None
     incident_municipality: Municipality | None
+    incident_place: str
     reporter_name: str
     reporter_email: str
     reporter_phone: str

@@ -765,3 +765,17 @@ def test_the_form_offers_the_three_choices_with_the_protective_one_checked(clien
     radios = re.findall(r'<input[^>]*name="anonymity"[^>]*>', html)
     assert [(re.search(r'value="([^"]+)"', r).group(1), " checked" in r) for r in radios] == [
         ("anonymous", False), ("anonymous_to_third_parties", True), ("named", False)]
+
+
+@pytest.mark.parametrize(("chosen", "place"), [("online", "online"), ("", "unknown"),
+                                                ("GM0106", "municipality")])
+def test_the_place_of_the_incident_is_stored_as_chosen(client, office, chosen, place):
+    """"Online" on the public form is online, not "not known (yet)" (found by a tester)."""
+    response = client.post(URL, {"description": "Het gebeurde op een forum.",
+                                 "incident_municipality": chosen})
+
+    assert response.status_code == 302
+    complaint = Complaint.objects.get()
+    assert complaint.incident_place == place
+    assert complaint.incident_municipality_id == (chosen or None if place == "municipality"
+                                                  else None)

@@ -240,3 +240,14 @@ def test_the_repeated_autumn_hour_is_its_first_occurrence_as_in_the_import(login
     assert response.status_code == 302
     assert Complaint.objects.get().received_at == datetime.datetime(2025, 10, 26, 0, 30,
                                                                     tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(("chosen", "place"), [("online", "online"), ("", "unknown")])
+def test_the_place_of_the_incident_is_stored_as_chosen(login_as, caseworker, office, chosen,
+                                                       place):
+    response = login_as(caseworker).post(URL, {**VALID, "incident_municipality": chosen})
+
+    assert response.status_code == 302
+    complaint = Complaint.objects.get()
+    assert complaint.incident_place == place
+    assert complaint.incident_municipality_id is None
