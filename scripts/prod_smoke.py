@@ -615,8 +615,8 @@ def release_statistics(coordinator: Browser, year: int) -> None:
     """Release the counted year through the page: the preview when there is one, then the
     explicit confirmation."""
     page = coordinator.get(f"/backoffice/statistiek/?year={year}")
-    form = page.form(f"/backoffice/statistiek/{year}/vrijgeven/")
-    page = coordinator.submit(page, form)
+    page.form(f"/backoffice/statistiek/{year}/vrijgeven/")  # the page offers the preview (GET)
+    page = coordinator.get(f"/backoffice/statistiek/{year}/vrijgeven/")
     for _ in range(3):  # a preview page asks for a confirmation
         confirm = [f for f in page.html.forms if "vrijgeven" in f["action"]
                    and f is not None]
