@@ -10,6 +10,7 @@ import datetime
 
 import django_filters
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, QueryDict
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reports.models import AccessLog, Complaint, Team
 from reports.selectors import cases, reference
-from reports.selectors.permissions import assignable_users
+from reports.selectors.permissions import assignable_users_for, visible_teams
 from reports.vocabulary import Channel, Ground, IncidentPlace, SocietalDomain, Status
 
 
@@ -86,7 +87,14 @@ class ComplaintFilter(django_filters.FilterSet):
                  queryset: QuerySet[Complaint] | None = None,
                  request: HttpRequest | None = None) -> None:
         super().__init__(data, queryset=queryset, request=request)
-        self.filters["assignee"].queryset = assignable_users()
+        # Only the people and teams of the user's desks (reports.selectors.permissions).
+        user = getattr(request, "user", None)
+        if user is not None:
+            self.filters["assignee"].queryset = assignable_users_for(user=user)
+            self.filters["team"].queryset = visible_teams(user=user)
+        else:
+            self.filters["assignee"].queryset = assignable_users_for(user=AnonymousUser())
+            self.filters["team"].queryset = Team.objects.none()
         # The office's own municipalities and those that occur in cases, not all 342.
         self.filters["municipality"].queryset = reference.filter_municipalities()
 

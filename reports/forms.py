@@ -25,7 +25,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from reports.models import CaseLink, Complaint, Message, Municipality, Team
+from reports.models import CaseLink, Complaint, Desk, Message, Municipality, Team
 from reports.received import received_moment
 from reports.selectors.permissions import visible_complaints
 from reports.selectors.reference import existing_municipalities
@@ -483,6 +483,24 @@ class ShareForm(VersionedForm):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.order_by("name"),
                                   required=False, empty_label=_("No team"))
 
+    def __init__(self, data: QueryDict | None = None, *, teams: QuerySet[Team] | None = None,
+                 initial: dict[str, Any] | None = None) -> None:
+        super().__init__(data, initial=initial)
+        if teams is not None:
+            typed_field(self, "team", forms.ModelChoiceField).queryset = teams
+
+
+class MoveDeskForm(VersionedForm):
+    """Move a case to another desk (``reports.services.desks.move_to_desk``)."""
+
+    desk = forms.ModelChoiceField(label=_("Desk"), queryset=Desk.objects.none(),
+                                  empty_label=None)
+
+    def __init__(self, data: QueryDict | None = None, *, desks: QuerySet[Desk],
+                 initial: dict[str, Any] | None = None) -> None:
+        super().__init__(data, initial=initial)
+        typed_field(self, "desk", forms.ModelChoiceField).queryset = desks
+
 
 class ReporterDataForm(VersionedForm):
     """The reporter's details, anonymity choice and mediation consents
@@ -674,14 +692,26 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
     consent_to_contact = forms.BooleanField(label=_("Consent to be contacted"),
                                             required=False)
 
-    def __init__(self, data: QueryDict | None = None) -> None:
+    desk = forms.ModelChoiceField(
+        label=_("Desk"), queryset=Desk.objects.none(), required=False,
+        empty_label=_("By municipality (incident, else residence, else the default desk)"))
+
+    def __init__(self, data: QueryDict | None = None, *,
+                 desks: QuerySet[Desk] | None = None) -> None:
         super().__init__(data)
         self.fields["received_at"].initial = lambda: timezone.localtime(
             timezone.now(), AMSTERDAM).replace(second=0, microsecond=0)
+        report_fields = ["channel", "received_at", "contact_type", "description",
+                         "incident_date", "incident_municipality"]
+        # The desk choice only where there is a choice: staff of several desks.
+        if desks is not None and desks.count() > 1:
+            typed_field(self, "desk", forms.ModelChoiceField).queryset = desks
+            report_fields.append("desk")
+        else:
+            del self.fields["desk"]
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Fieldset(_("The report"), "channel", "received_at", "contact_type", "description",
-                     "incident_date", "incident_municipality"),
+            Fieldset(_("The report"), *report_fields),
             Fieldset(_("The reporter"), "reporter_name", "reporter_email", "reporter_phone",
                      "reporter_residence", "anonymity", "consent_to_contact"),
         )
@@ -691,6 +721,10 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
         # Dates and times without an offset are Amsterdam time, whatever zone is active.
         with timezone.override(AMSTERDAM):
             super().full_clean()
+
+    def chosen_desk(self) -> Desk | None:
+        """The desk staff chose, or ``None`` to route by municipality (valid forms only)."""
+        return self.cleaned_data.get("desk")
 
     def complaint_fields(self) -> ComplaintFields:
         """The complaint as registered, for ``register_staff_complaint`` (valid forms only; the

@@ -7,7 +7,11 @@ Views never test a role name; they test the permissions listed here
 from django.utils.translation import gettext_lazy as _
 
 CASEWORKER = "caseworker"
+#: A desk coordinator: every coordinator right, for the cases of their own desk(s).
 COORDINATOR = "coordinator"
+#: An office (national) coordinator: a coordinator of every desk (``work_across_desks``) who
+#: also manages desks, their staff and their municipalities (``manage_desks``).
+OFFICE_COORDINATOR = "office_coordinator"
 #: Municipal accounts: no complaint permissions at all. The global ``view_municipality_reports``
 #: shows the portal in the menu; which municipalities' reports they see is the object permission of
 #: the same name on each ``Municipality`` (``reports.services.reports.link_municipal_account``).
@@ -44,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     MUNICIPALITY: ("view_municipality_reports",),
 }
+ROLE_PERMISSIONS[OFFICE_COORDINATOR] = (*ROLE_PERMISSIONS[COORDINATOR], "work_across_desks",
+                                        "manage_desks")
 
 ROLE_LABELS = {CASEWORKER: _("Caseworker"), COORDINATOR: _("Coordinator"),
-               MUNICIPALITY: _("Municipality")}
+               OFFICE_COORDINATOR: _("Office coordinator"), MUNICIPALITY: _("Municipality")}

@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from reports.roles import CASEWORKER, COORDINATOR
+from reports.roles import CASEWORKER, COORDINATOR, OFFICE_COORDINATOR
 from reports.services.complaints import register_complaint
 from reports.services.reference import current_office
 from reports.vocabulary import Channel, ContactType, Status
@@ -32,21 +32,64 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
-        """``UserFactory(roles=["caseworker"])`` adds the user to those role groups."""
+        """``UserFactory(roles=["caseworker"])`` adds the user to those role groups; staff roles
+        also make them a member of the default desk (or ``desk=``)."""
         if extracted:
             self.groups.add(*Group.objects.filter(name__in=extracted))
+            if {CASEWORKER, COORDINATOR} & set(extracted):
+                _join_desk(self, None)
+
+    @factory.post_generation
+    def desk(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """``desk=<Desk>``: the desk the user belongs to (staff factories: the default desk)."""
+        if extracted is not None:
+            self.desks.set([extracted])
+
+
+def _join_desk(user: object, desk: object) -> None:
+    from reports.services.desks import default_desk
+
+    default_desk(office=current_office()).members.add(user)
 
 
 class CaseworkerFactory(UserFactory):
     @factory.post_generation
     def roles(self, create: bool, extracted: object, **kwargs: object) -> None:
         self.groups.add(Group.objects.get(name=CASEWORKER))
+        _join_desk(self, None)
 
 
 class CoordinatorFactory(UserFactory):
     @factory.post_generation
     def roles(self, create: bool, extracted: object, **kwargs: object) -> None:
         self.groups.add(Group.objects.get(name=COORDINATOR))
+        _join_desk(self, None)
+
+
+class OfficeCoordinatorFactory(UserFactory):
+    """An office (national) coordinator: every desk (``work_across_desks``), in no desk."""
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: object, **kwargs: object) -> None:
+        self.groups.add(Group.objects.get(name=OFFICE_COORDINATOR))
+
+
+def make_desk(code: str, name: str, municipalities: tuple[str, ...] = (),
+              valid_from: datetime.date = datetime.date(2000, 1, 1)):
+    """A second desk of the office serving ``municipalities`` (CBS codes) from ``valid_from``;
+    those municipalities' open-ended periods at other desks end the day before."""
+    from reports.models import Desk, DeskMunicipality
+
+    desk = Desk.objects.create(office=current_office(), code=code, name=name)
+    for municipality in municipalities:
+        DeskMunicipality.objects.filter(municipality_id=municipality, valid_to__isnull=True,
+                                        valid_from__lt=valid_from).update(
+            valid_to=valid_from - datetime.timedelta(days=1))
+        DeskMunicipality.objects.filter(municipality_id=municipality,
+                                        valid_from__gte=valid_from).delete()
+        DeskMunicipality.objects.create(desk=desk, municipality_id=municipality,
+                                        valid_from=valid_from)
+    return desk
 
 
 class ComplaintFactory(factory.Factory):

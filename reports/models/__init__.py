@@ -15,6 +15,7 @@ from .complaint import (
     Note,
     UnreadCase,
 )
+from .desk import Desk, DeskMunicipality
 from .outbox import OutboundEmail
 from .reference import Municipality, MunicipalityList, MunicipalityMerger, Office
 from .reports import (
@@ -42,6 +43,8 @@ __all__ = [
     "CaseLink",
     "CaseNumberSequence",
     "Complaint",
+    "Desk",
+    "DeskMunicipality",
     "ComplaintGround",
     "ComplaintGroupObjectPermission",
     "ComplaintHandling",

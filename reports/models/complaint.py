@@ -74,6 +74,11 @@ class Complaint(models.Model):
     #: The public form's one-time token: a repeated submission finds the complaint it created.
     submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="complaints")
+    #: The desk that handles it (routing: ``reports.services.desks.route_desk``); only the desk's
+    #: people, and users who work across desks, see it. Empty only for rows written outside the
+    #: services: then only users who work across desks see it.
+    desk = models.ForeignKey("reports.Desk", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="complaints", verbose_name=_("desk"))
     case_number = models.CharField(_("case number"), max_length=32, editable=False)
     external_reference = models.CharField(_("external reference"), max_length=100, blank=True)
     received_at = models.DateTimeField(_("received at"), db_index=True)
@@ -188,6 +193,14 @@ class Complaint(models.Model):
             # The case list's default: open cases, newest first (issue 12 §5).
             models.Index(fields=["-received_at", "-id"], name="complaint_open_received",
                          condition=~models.Q(status__in=["closed", "rejected"])),
+            # Desks (issue 11 §1): every list is scoped to the user's desks. A desk's open cases
+            # newest first, its queue, and its cases per status (status filter, dashboard).
+            models.Index(fields=["desk", "-received_at", "-id"], name="complaint_desk_open",
+                         condition=~models.Q(status__in=["closed", "rejected"])),
+            models.Index(fields=["desk", "-received_at", "-id"], name="complaint_desk_queue",
+                         condition=models.Q(assigned_to__isnull=True)
+                         & ~models.Q(status__in=["closed", "rejected"])),
+            models.Index(fields=["desk", "status", "-received_at"], name="complaint_desk_status"),
         ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),
@@ -256,6 +269,7 @@ class ComplaintHistory(AppendOnlyModel):
         INCIDENT = "incident", _("Incident details changed")
         LINK = "link", _("Related case linked")
         UNLINK = "unlink", _("Related case unlinked")
+        DESK = "desk", _("Moved to another desk")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,

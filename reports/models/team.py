@@ -13,6 +13,9 @@ class Team(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="team")
+    #: The desk the team works for: cases can be shared only with teams of their own desk.
+    desk = models.ForeignKey("reports.Desk", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="teams", verbose_name=_("desk"))
 
     class Meta:
         ordering = ["name"]

@@ -256,7 +256,8 @@ class Dashboard:
 
 
 def dashboard(*, queryset: QuerySet[Complaint],
-              today: datetime.date | None = None) -> Dashboard:
+              today: datetime.date | None = None,
+              desk_ids: frozenset[int] | None = None) -> Dashboard:
     """Counts for the coordinator dashboard over ``queryset``, in three aggregate queries.
 
     Per status: every status with its number of cases. Per caseworker: open cases (status not in
@@ -266,6 +267,8 @@ def dashboard(*, queryset: QuerySet[Complaint],
 
     Args:
         today: see ``overdue_condition``.
+        desk_ids: list the caseworkers of these desks (``permissions.desk_scope``; ``None``:
+            every desk).
     """
     status_counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
     per_status = [(value, str(label), status_counts.get(value, 0))
@@ -280,7 +283,7 @@ def dashboard(*, queryset: QuerySet[Complaint],
                          unread=Count("id", filter=Q(unread_by_assignee=True))))
     loads: dict[int | None, CaseworkerLoad] = {
         user.pk: CaseworkerLoad(user_id=user.pk, username=user.get_username(), open=0, overdue=0)
-        for user in assignable_users()
+        for user in assignable_users(desk_ids=desk_ids)
     }
     loads[None] = CaseworkerLoad(user_id=None, username="", open=0, overdue=0)
     for row in grouped:

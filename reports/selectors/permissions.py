@@ -3,9 +3,19 @@
 Global named permissions (``Complaint.Meta.permissions``) are checked through Django's
 ``ModelBackend``; per-case rights are django-guardian object permissions (``view_complaint`` and
 ``change_complaint``) granted on assignment. No role names appear here.
+
+**Desk scope (issue 11 §1), decided here and nowhere else.** Every permission above holds only
+for the cases of the desks the user is a member of (``Desk.members``, or through a team of the
+desk): a coordinator's
+``view_all_complaints`` means every case *of their desks*, a caseworker's queue is their desks'
+queue. ``reports.work_across_desks`` (an office coordinator) lifts the scope: all desks, and
+cases without a desk. A user in no desk without that permission sees no case at all (the secure
+default). Superusers hold every permission, so they work across desks.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
@@ -18,9 +28,50 @@ from reports.models import (
 from reports.types import AnyUser
 from reports.vocabulary import FINAL_STATUSES
 
+#: Attribute on the user object caching the ids of their desks for one request.
+DESK_CACHE = "_meldpunt_desk_ids"
+ACROSS_DESKS = "reports.work_across_desks"
+
+
+def desk_scope(*, user: AnyUser) -> frozenset[int] | None:
+    """The ids of the desks whose cases ``user``'s permissions apply to: the desks they are a
+    member of and the desks of their teams; ``None``: every desk (``reports.work_across_desks``).
+    Anonymous and inactive users: the empty set.
+
+    Cached on the user object (one query per request).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.has_perm(ACROSS_DESKS):
+        return None
+    cached = getattr(user, DESK_CACHE, None)
+    if cached is None:
+        from reports.models import Desk
+
+        cached = frozenset(Desk.objects.filter(Q(members=user.pk) | Q(teams__group__user=user.pk))
+                           .values_list("pk", flat=True).distinct())
+        setattr(user, DESK_CACHE, cached)
+    return cached
+
+
+def in_desk_scope(*, user: AnyUser, desk_id: int | None) -> bool:
+    """Whether ``user``'s permissions apply to cases of desk ``desk_id`` (``None``: a case
+    without a desk, only for users who work across desks)."""
+    scope = desk_scope(user=user)
+    return scope is None or (desk_id is not None and desk_id in scope)
+
+
+def scope_to_desks(*, user: AnyUser, queryset: QuerySet, field: str = "desk") -> QuerySet:
+    """``queryset`` narrowed to rows whose ``field`` (a desk foreign key) is one of ``user``'s
+    desks; unchanged for users who work across desks."""
+    scope = desk_scope(user=user)
+    if scope is None:
+        return queryset
+    return queryset.filter(**{f"{field}__in": sorted(scope)})
+
 
 def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
-    """The complaints ``user`` may see.
+    """The complaints ``user`` may see, always within their desks (``desk_scope``).
 
     Anyone with ``reports.view_all_complaints`` sees all; others see the cases they hold a
     guardian ``view_complaint`` permission on (directly or through a team), plus the queue of
@@ -29,8 +80,11 @@ def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
     """
     if not user.is_authenticated or not user.is_active:
         return Complaint.objects.none()
+    scope = desk_scope(user=user)
+    if scope is not None and not scope:
+        return Complaint.objects.none()
     if user.has_perm("reports.view_all_complaints"):
-        return Complaint.objects.all()
+        return scope_to_desks(user=user, queryset=Complaint.objects.all())
     # One id set, as a UNION of index scans: the cases granted to the user, to their groups,
     # and the open unassigned queue (partial index ``complaint_open_unassigned``). ``IN
     # (granted) OR <queue condition>`` made PostgreSQL run a subplan per complaint (issue 13).
@@ -41,9 +95,10 @@ def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
         ComplaintGroupObjectPermission.objects.filter(
             group__user=user.pk, permission__in=view).values("content_object_id"))
     if user.has_perm("reports.view_unassigned_complaints"):
-        ids = ids.union(Complaint.objects.filter(open_unassigned_condition()).order_by()
-                        .values("pk"))
-    return Complaint.objects.filter(pk__in=ids)
+        queue = scope_to_desks(user=user, queryset=Complaint.objects.filter(
+            open_unassigned_condition()))
+        ids = ids.union(queue.order_by().values("pk"))
+    return scope_to_desks(user=user, queryset=Complaint.objects.filter(pk__in=ids))
 
 
 def open_unassigned_condition() -> Q:
@@ -55,6 +110,8 @@ def open_unassigned_condition() -> Q:
 def can_view(*, user: AnyUser, complaint: Complaint) -> bool:
     """True when ``user`` may see ``complaint`` (see ``visible_complaints``)."""
     if not user.is_authenticated or not user.is_active:
+        return False
+    if not in_desk_scope(user=user, desk_id=complaint.desk_id):
         return False
     return (
         user.has_perm("reports.view_all_complaints")
@@ -68,6 +125,8 @@ def can_change(*, user: AnyUser, complaint: Complaint) -> bool:
     """True when ``user`` may classify, annotate and move ``complaint`` through its workflow."""
     if not user.is_authenticated or not user.is_active:
         return False
+    if not in_desk_scope(user=user, desk_id=complaint.desk_id):
+        return False
     return (user.has_perm("reports.change_all_complaints")
             or user.has_perm("reports.change_complaint", complaint))
 
@@ -76,12 +135,16 @@ def can_claim(*, user: AnyUser, complaint: Complaint) -> bool:
     """True when ``user`` may take the unassigned, open ``complaint`` for themselves."""
     return (complaint.assigned_to_id is None and complaint.status not in FINAL_STATUSES
             and user.is_authenticated and user.is_active
-            and user.has_perm("reports.claim_complaint"))
+            and user.has_perm("reports.claim_complaint")
+            and in_desk_scope(user=user, desk_id=complaint.desk_id))
 
 
-def can_assign(*, user: AnyUser) -> bool:
-    """True when ``user`` may assign complaints to any caseworker."""
-    return user.is_authenticated and user.is_active and user.has_perm("reports.assign_complaint")
+def can_assign(*, user: AnyUser, complaint: Complaint | None = None) -> bool:
+    """True when ``user`` may assign complaints (of ``complaint``'s desk, when given) to the
+    caseworkers of that desk (``assignable_users``)."""
+    return (user.is_authenticated and user.is_active
+            and user.has_perm("reports.assign_complaint")
+            and (complaint is None or in_desk_scope(user=user, desk_id=complaint.desk_id)))
 
 
 def can_view_contact(*, user: AnyUser) -> bool:
@@ -89,14 +152,50 @@ def can_view_contact(*, user: AnyUser) -> bool:
     return user.is_authenticated and user.has_perm("reports.view_reporter_contact")
 
 
-def assignable_users() -> QuerySet:
-    """Active users who may handle cases: those who may take unassigned complaints."""
+def assignable_users(*, desk_ids: Iterable[int | None] | None = None) -> QuerySet:
+    """Active users who may handle cases: those who may take unassigned complaints.
+
+    Args:
+        desk_ids: only users who may work on cases of one of these desks (their members, and
+            users who work across desks); ``None``: all of them. A ``None`` among the ids (a case
+            without a desk) adds nobody but those who work across desks.
+    """
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
+
+    from reports.selectors.desks import across_desk_users
 
     permission = Permission.objects.get(content_type__app_label="reports",
                                         codename="claim_complaint")
     user_model = get_user_model()
-    return user_model.objects.filter(
-        Q(groups__permissions=permission) | Q(user_permissions=permission), is_active=True,
-    ).distinct().order_by("username")
+    users = user_model.objects.filter(
+        Q(groups__permissions=permission) | Q(user_permissions=permission), is_active=True)
+    if desk_ids is not None:
+        ids = sorted(pk for pk in desk_ids if pk is not None)
+        users = users.filter(Q(desks__pk__in=ids) | Q(groups__team__desk__in=ids)
+                             | Q(pk__in=across_desk_users().values("pk")))
+    return users.distinct().order_by("username")
+
+
+def assignable_users_for(*, user: AnyUser) -> QuerySet:
+    """The users ``user`` may see in assignee lists and filters: those of ``user``'s desks."""
+    scope = desk_scope(user=user)
+    return assignable_users(desk_ids=None if scope is None else scope)
+
+
+def visible_teams(*, user: AnyUser, desk_id: int | None = None) -> QuerySet:
+    """Teams of ``user``'s desks (of desk ``desk_id`` only, when given), by name."""
+    from reports.models import Team
+
+    teams = scope_to_desks(user=user, queryset=Team.objects.order_by("name"))
+    if desk_id is not None:
+        teams = teams.filter(desk_id=desk_id)
+    return teams
+
+
+def visible_desks(*, user: AnyUser) -> QuerySet:
+    """The desks ``user`` works on: all for users who work across desks, else their own."""
+    from reports.models import Desk
+
+    desks = Desk.objects.order_by("-is_default", "name")
+    scope = desk_scope(user=user)
+    return desks if scope is None else desks.filter(pk__in=sorted(scope))

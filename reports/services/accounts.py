@@ -29,8 +29,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reports.models import Municipality
-from reports.roles import CASEWORKER, COORDINATOR, ROLE_PERMISSIONS
+from reports.models import Desk, Municipality
+from reports.roles import CASEWORKER, COORDINATOR, OFFICE_COORDINATOR, ROLE_PERMISSIONS
 from reports.security import (
     TOTP_DEVICE_NAME,
     SecurityEvent,
@@ -44,7 +44,7 @@ from reports.services.reports import link_municipal_account, unlink_municipal_ac
 from reports.types import User
 
 #: The roles ``create_staff_user`` gives (municipal accounts: ``create_municipal_account``).
-STAFF_ROLES = (CASEWORKER, COORDINATOR)
+STAFF_ROLES = (CASEWORKER, COORDINATOR, OFFICE_COORDINATOR)
 INVITATION_KIND = "account_invitation"
 
 
@@ -66,7 +66,11 @@ def create_demo_users() -> dict[str, DemoCredentials]:
     Returns:
         ``{username: credentials}`` so the caller can show them once.
     """
+    from reports.services.desks import default_desk
+    from reports.services.reference import current_office
+
     user_model = get_user_model()
+    default = default_desk(office=current_office())
     credentials: dict[str, DemoCredentials] = {}
     for username, role in ((COORDINATOR, COORDINATOR), (CASEWORKER, CASEWORKER)):
         user, _ = user_model.objects.get_or_create(username=username)
@@ -75,6 +79,7 @@ def create_demo_users() -> dict[str, DemoCredentials]:
         user.is_active = True
         user.save()
         user.groups.set([Group.objects.get(name=role)])
+        default.members.add(user)
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
         credentials[username] = DemoCredentials(
@@ -154,9 +159,10 @@ def _new_account(*, username: str, email: str, email_required: bool) -> User:
 
 @transaction.atomic
 def create_staff_user(*, username: str, role: str, email: str = "",
-                      actor: Any | None = None) -> User:
-    """Create a back-office account with ``role`` (``caseworker`` or ``coordinator``) and no
-    password: pass on :func:`invitation_link`.
+                      actor: Any | None = None, desk: Desk | None = None) -> User:
+    """Create a back-office account with ``role`` (``caseworker``, ``coordinator`` or
+    ``office_coordinator``) and no password, member of ``desk`` (``None``: the office's default
+    desk): pass on :func:`invitation_link`.
 
     Args:
         username: the login name (letters, digits and @.+-_; unique, whatever the case).
@@ -167,15 +173,18 @@ def create_staff_user(*, username: str, role: str, email: str = "",
     Raises:
         ValidationError: an invalid or taken username, an invalid e-mail address, or an unknown
             role; nothing is created.
-
-    Extension point (issue 11, desks): once staff belong to a desk, take ``desk`` here and set
-    it in this transaction.
     """
     if role not in STAFF_ROLES:
         raise ValidationError({"role": [_("Choose one of the roles: %(roles)s.") % {
             "roles": ", ".join(STAFF_ROLES)}]})
     user = _new_account(username=username, email=email, email_required=False)
     user.groups.set([Group.objects.get(name=role)])
+    if desk is None:
+        from reports.services.desks import default_desk
+        from reports.services.reference import current_office
+
+        desk = default_desk(office=current_office())
+    desk.members.add(user)
     log_security_event(event=SecurityEvent.USER_CREATED, user=user,
                        actor_id=getattr(actor, "pk", None), roles=[role])
     return user

@@ -3,7 +3,8 @@ handles it, tells the assignee by e-mail and ends "waiting for the reporter"; op
 marks it read again.
 
 Unread is per user (``UnreadCase``): the assignee, or while unassigned the members of the case's
-team, or without a team everyone who handles the unassigned queue.
+team, or without a team everyone of the case's desk who handles the unassigned queue (and
+those who work across desks).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _handlers(complaint: Complaint) -> list[int]:
         return list(get_user_model().objects.filter(
             groups__team__pk=complaint.team_id, is_active=True)
             .values_list("pk", flat=True).distinct())
-    return list(assignable_users().values_list("pk", flat=True))
+    return list(assignable_users(desk_ids=[complaint.desk_id]).values_list("pk", flat=True))
 
 
 @transaction.atomic

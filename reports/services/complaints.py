@@ -33,6 +33,7 @@ from reports.models import (
     ComplaintGround,
     ComplaintHandling,
     ComplaintHistory,
+    Desk,
     Message,
     Municipality,
     Note,
@@ -169,6 +170,7 @@ def register_complaint(
     submission_token: uuid.UUID | None = None,
     reporter_language: str = "",
     receipt: receipts.NewReceiptCode | None = None,
+    desk: Desk | None = None,
 ) -> Complaint:
     """Store a new complaint with a fresh case number and a ``created`` history row.
 
@@ -185,6 +187,8 @@ def register_complaint(
         submission_token, reporter_language, receipt: the public form's one-time token, the
             reporter's language code and a new receipt code (``receipts.new_receipt_code``),
             stored in the same INSERT.
+        desk: the desk that handles it; ``None`` routes it (``reports.services.desks.route_desk``:
+            the incident municipality's desk, else the residence's, else the default desk).
 
     Returns:
         The saved ``Complaint``; ``first_response_due`` is set from ``received_at``.
@@ -195,8 +199,16 @@ def register_complaint(
     received_at = received_at or timezone.now()
     if timezone.is_naive(received_at):
         raise ValidationError(_("The time of receipt must include a time zone."))
+    if desk is None:
+        from reports.services.desks import route_desk
+
+        desk = route_desk(office=office, received_at=received_at,
+                          incident_municipality=incident_municipality,
+                          incident_date=incident_date, reporter_residence=reporter_residence)
+    elif desk.office_id != office.pk:
+        raise ValidationError(_("Choose a desk of this office."), code="desk")
     complaint = Complaint(
-        office=office,
+        office=office, desk=desk,
         case_number=next_case_number(office=office, year=registration_year(received_at)),
         received_at=received_at, channel=channel, contact_type=contact_type, status=status,
         incident_date=incident_date, incident_municipality=incident_municipality,
@@ -216,7 +228,7 @@ def register_complaint(
         complaint.receipt_code_hash = receipt.hash
     # The office and municipalities are saved instances (the database's foreign keys hold);
     # the external reference's unique constraint only concerns non-blank references.
-    exclude = ["case_number", "office", "incident_municipality", "reporter_residence"]
+    exclude = ["case_number", "office", "desk", "incident_municipality", "reporter_residence"]
     if not external_reference:
         exclude.append("external_reference")
     complaint.full_clean(exclude=exclude, validate_unique=False)
@@ -304,20 +316,30 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
 
 @transaction.atomic
 def register_staff_complaint(*, office: Office, actor: User, channel: str,
+                             desk: Desk | None = None,
                              **fields: Unpack[ComplaintFields]) -> Complaint:
     """Register a report a caseworker received by phone, e-mail, letter or in person
     (Besluit art. 7), with that channel recorded.
 
+    ``desk`` is the desk the staff member chose (one of their own); ``None`` routes the report
+    like an online one (``reports.services.desks.route_desk``). The registering user takes the
+    case when they may take cases of its desk; a report routed to another desk lands in that
+    desk's queue.
+
     Raises:
-        PermissionDenied: ``actor`` lacks ``reports.register_complaint``.
+        PermissionDenied: ``actor`` lacks ``reports.register_complaint``, or ``desk`` is not
+            one of theirs.
         ValidationError: ``channel`` is ``online`` (the public form's) or a field is invalid.
     """
     if not actor.has_perm("reports.register_complaint"):
         raise PermissionDenied
+    if desk is not None and not permissions.in_desk_scope(user=actor, desk_id=desk.pk):
+        raise PermissionDenied
     if channel == Channel.ONLINE:
         raise ValidationError(_("Choose how the report reached you."), code="channel")
-    complaint = register_complaint(office=office, channel=channel, actor=actor, **fields)
-    if actor.has_perm("reports.claim_complaint"):
+    complaint = register_complaint(office=office, channel=channel, actor=actor, desk=desk,
+                                   **fields)
+    if permissions.can_claim(user=actor, complaint=complaint):
         assign_complaint(complaint=complaint, actor=actor, assignee=actor,
                          expected_version=complaint.version)
         complaint.refresh_from_db()
@@ -496,14 +518,15 @@ def assign_complaint(*, complaint: Complaint, actor: User,
         PermissionDenied: ``actor`` may not assign it (needs ``reports.assign_complaint``, or
             ``reports.claim_complaint`` to take an unassigned case for themselves).
         StaleCaseError: the case changed since ``expected_version``.
-        ValidationError: ``assignee`` may not handle cases.
+        ValidationError: ``assignee`` may not handle cases, or not this case's desk.
     """
     locked = _lock(complaint, expected_version)
     claiming = assignee is not None and assignee.pk == actor.pk
-    if not (permissions.can_assign(user=actor)
+    if not (permissions.can_assign(user=actor, complaint=locked)
             or (claiming and permissions.can_claim(user=actor, complaint=locked))):
         raise PermissionDenied
-    if assignee is not None and not permissions.assignable_users().filter(pk=assignee.pk).exists():
+    if assignee is not None and not permissions.assignable_users(
+            desk_ids=[locked.desk_id]).filter(pk=assignee.pk).exists():
         raise ValidationError(_("This user cannot handle cases."), code="assignee")
     previous = locked.assigned_to
     if previous == assignee:
@@ -535,11 +558,14 @@ def share_with_team(*, complaint: Complaint, actor: User, team: Team | None,
     Raises:
         PermissionDenied: ``actor`` lacks ``reports.share_complaint`` or cannot see the case.
         StaleCaseError: the case changed since ``expected_version``.
+        ValidationError: ``team`` belongs to another desk than the case.
     """
     if not (actor.has_perm("reports.share_complaint")
             and permissions.can_view(user=actor, complaint=complaint)):
         raise PermissionDenied
     locked = _lock(complaint, expected_version)
+    if team is not None and team.desk_id != locked.desk_id:
+        raise ValidationError(_("Choose a team of this case's desk."), code="team")
     previous = locked.team
     if previous == team:
         return locked

@@ -117,7 +117,9 @@ def current_office() -> Office:
 
 @transaction.atomic
 def sync_office() -> Office:
-    """Create or update the office from the ``MELDPUNT_OFFICE`` setting.
+    """Create or update the office from the ``MELDPUNT_OFFICE`` setting, with its default desk
+(``reports.services.desks.ensure_default_desk``: serving the office's municipalities that no
+desk serves yet).
 
     Returns:
         The ``Office`` row.
@@ -138,6 +140,9 @@ def sync_office() -> Office:
     if missing:
         raise ImproperlyConfigured(f"Unknown codes in OFFICE_MUNICIPALITIES: {missing}")
     office.municipalities.set(codes)
+    from reports.services.desks import ensure_default_desk
+
+    ensure_default_desk(office=office)
     return office
 
 

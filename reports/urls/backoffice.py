@@ -68,6 +68,7 @@ urlpatterns = [
     path("zaken/<uuid:public_id>/oppakken/", case_detail.claim, name="claim"),
     path("zaken/<uuid:public_id>/melder/", case_detail.update_reporter, name="update_reporter"),
     path("zaken/<uuid:public_id>/team/", case_detail.share, name="share"),
+    path("zaken/<uuid:public_id>/loket/", case_detail.move_desk, name="move_desk"),
     path("zaken/<uuid:public_id>/bericht/", case_detail.record_message, name="record_message"),
     path("zaken/<uuid:public_id>/bijlagen/", case_detail.add_attachment, name="add_attachment"),
     path("zaken/<uuid:public_id>/bijlagen/<uuid:attachment_id>/",

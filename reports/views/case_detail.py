@@ -34,6 +34,7 @@ from reports.forms import (
     MessageForm,
     NoteForm,
     ReporterDataForm,
+    MoveDeskForm,
     ShareForm,
     StatusForm,
     VersionedForm,
@@ -45,6 +46,7 @@ from reports.selectors.links import related_cases
 from reports.selectors.timeline import case_timeline
 from reports.services import casework
 from reports.services import complaints as complaint_services
+from reports.services import desks as desk_services
 from reports.services import links as link_services
 from reports.services.audit import log_access
 from reports.types import AuthenticatedHttpRequest
@@ -128,18 +130,25 @@ def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplain
         context["attachment_form"] = AttachmentForm()
         if can_view_contact:
             context["reporter_form"] = ReporterDataForm(complaint=complaint)
-    if permissions.can_assign(user=user):
+    if permissions.can_assign(user=user, complaint=complaint):
         context["assign_form"] = AssignForm(
-            users=permissions.assignable_users(),
+            users=permissions.assignable_users(desk_ids=[complaint.desk_id]),
             initial={"assignee": complaint.assigned_to_id, "version": complaint.version})
     if user.has_perm("reports.share_complaint"):
         context["share_form"] = ShareForm(
+            teams=permissions.visible_teams(user=user, desk_id=complaint.desk_id),
             initial={"team": complaint.team_id, "version": complaint.version})
+    if can_change and permissions.can_assign(user=user, complaint=complaint):
+        desks = permissions.visible_desks(user=user)
+        if desks.exclude(pk=complaint.desk_id).exists():
+            context["desk_form"] = MoveDeskForm(
+                desks=desks, initial={"desk": complaint.desk_id, "version": complaint.version})
     return render(request, "backoffice/complaint_detail.html", context, status=status)
 
 
 #: The case page's sections (their ``id``), in page order; a save returns to its own section.
-SECTIONS: tuple[str, ...] = ("summary", "facts", "history", "assignment", "sharing", "status",
+SECTIONS: tuple[str, ...] = ("summary", "facts", "history", "assignment", "desk", "sharing",
+                             "status",
                              "classification", "incident", "related", "reporter", "messages",
                              "files", "notes")
 
@@ -400,9 +409,10 @@ def download_attachment(request: AuthenticatedHttpRequest, public_id: UUID, atta
 def assign(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Assign the case to a caseworker (or back to the queue)."""
     complaint = _visible_case(request, public_id)
-    if not permissions.can_assign(user=request.user):
+    if not permissions.can_assign(user=request.user, complaint=complaint):
         raise PermissionDenied
-    form = AssignForm(request.POST, users=permissions.assignable_users())
+    form = AssignForm(request.POST, users=permissions.assignable_users(
+        desk_ids=[complaint.desk_id]))
     return _run(request, complaint, form, lambda: complaint_services.assign_complaint(
         complaint=complaint, actor=request.user, assignee=form.cleaned_data["assignee"],
         expected_version=form.expected_version()), _("Assignment saved."), "assignment")
@@ -423,12 +433,43 @@ def claim(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
+def move_desk(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
+    """Move the case to another desk of the user's (``desks.move_to_desk``). Moving it out of
+    the user's own desks means they lose sight of it: then back to the case list."""
+    complaint = _visible_case(request, public_id)
+    if not (permissions.can_change(user=request.user, complaint=complaint)
+            and permissions.can_assign(user=request.user, complaint=complaint)):
+        raise PermissionDenied
+    form = MoveDeskForm(request.POST, desks=permissions.visible_desks(user=request.user))
+    if _is_stale(request, complaint):
+        messages.error(request, complaint_services.StaleCaseError().messages[0])
+        return _back(complaint, "desk")
+    if not form.is_valid():
+        return _invalid(request, complaint, form, "desk")
+    try:
+        moved = desk_services.move_to_desk(
+            complaint=complaint, actor=request.user, desk=form.cleaned_data["desk"],
+            expected_version=form.expected_version())
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, str(message))
+        return _back(complaint, "desk")
+    messages.success(request, _("Case %(number)s moved to desk %(desk)s.") % {
+        "number": moved.case_number, "desk": form.cleaned_data["desk"].name})
+    if not permissions.can_view(user=request.user, complaint=moved):
+        return redirect("backoffice:complaint_list")
+    return _back(complaint, "desk")
+
+
+@login_required
+@require_POST
 def share(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Share the case with a team, or stop sharing it."""
     complaint = _visible_case(request, public_id)
     if not request.user.has_perm("reports.share_complaint"):
         raise PermissionDenied
-    form = ShareForm(request.POST)
+    form = ShareForm(request.POST, teams=permissions.visible_teams(
+        user=request.user, desk_id=complaint.desk_id))
     return _run(request, complaint, form, lambda: complaint_services.share_with_team(
         complaint=complaint, actor=request.user, team=form.cleaned_data["team"],
         expected_version=form.expected_version()), _("Sharing saved."), "sharing")

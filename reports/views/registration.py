@@ -28,12 +28,14 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     """
     if not request.user.has_perm("reports.register_complaint"):
         raise PermissionDenied
-    form = StaffRegistrationForm(request.POST if request.method == "POST" else None)
+    form = StaffRegistrationForm(request.POST if request.method == "POST" else None,
+                                 desks=permissions.visible_desks(user=request.user))
     if request.method == "POST" and form.is_valid():
         try:
             complaint = register_staff_complaint(
                 office=current_office(), actor=request.user,
-                channel=form.cleaned_data["channel"], **form.complaint_fields())
+                channel=form.cleaned_data["channel"], desk=form.chosen_desk(),
+                **form.complaint_fields())
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:

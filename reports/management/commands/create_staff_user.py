@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from reports.models import Desk
 from reports.services.accounts import STAFF_ROLES, create_staff_user, invitation_link
+from reports.services.reference import current_office
 
 
 class Command(BaseCommand):
@@ -20,7 +22,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--role", choices=STAFF_ROLES,
-                            help="caseworker or coordinator (required for a new account)")
+                            help="caseworker, coordinator (of their desk) or office_coordinator "
+                                 "(every desk) (required for a new account)")
+        parser.add_argument("--desk", default="",
+                            help="the code of the user's desk (default: the office's default "
+                                 "desk)")
         parser.add_argument("--email", default="", help="for password-reset e-mails")
         parser.add_argument("--reinvite", action="store_true",
                             help="print a new first-login link for an existing active account")
@@ -34,10 +40,19 @@ class Command(BaseCommand):
                 raise CommandError(f"No active account {username!r}.")
         else:
             if not options["role"]:
-                raise CommandError("Give the role: --role caseworker or --role coordinator.")
+                raise CommandError("Give the role: --role caseworker, --role coordinator or "
+                                   "--role office_coordinator.")
+            desk = None
+            if options["desk"]:
+                desk = Desk.objects.filter(office=current_office(),
+                                           code=options["desk"]).first()
+                if desk is None:
+                    codes = ", ".join(Desk.objects.filter(office=current_office())
+                                      .values_list("code", flat=True))
+                    raise CommandError(f"No desk {options['desk']!r}; desks: {codes}.")
             try:
                 user = create_staff_user(username=username, role=options["role"],
-                                         email=options["email"])
+                                         email=options["email"], desk=desk)
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
             self.stdout.write(f"Created {user.get_username()} ({options['role']}).")
