@@ -46,10 +46,12 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.desks.set([extracted])
 
 
-def _join_desk(user: object, desk: object) -> None:
+def _join_desk(user, desk: object) -> None:
+    """Staff join the default desk unless already in a desk (``desk=`` given)."""
     from reports.services.desks import default_desk
 
-    default_desk(office=current_office()).members.add(user)
+    if not user.desks.exists():
+        default_desk(office=current_office()).members.add(user)
 
 
 class CaseworkerFactory(UserFactory):

@@ -199,3 +199,36 @@ def visible_desks(*, user: AnyUser) -> QuerySet:
     desks = Desk.objects.order_by("-is_default", "name")
     scope = desk_scope(user=user)
     return desks if scope is None else desks.filter(pk__in=sorted(scope))
+
+
+def covers_office(*, user: AnyUser, office_id: int) -> bool:
+    """Whether ``user``'s desks are all the desks of the office (or they work across desks):
+    then office-wide outputs (release of the reports, the office summary, the national-report
+    export) are theirs. A coordinator of a regional office's only desk covers the office."""
+    scope = desk_scope(user=user)
+    if scope is None:
+        return True
+    from reports.models import Desk
+
+    desks = set(Desk.objects.filter(office_id=office_id).values_list("pk", flat=True))
+    return bool(desks) and desks <= scope
+
+
+def statistics_codes(*, user: AnyUser, office_id: int, year: int) -> frozenset[str] | None:
+    """The CBS codes whose annual forms of ``year`` ``user`` may see: those of the
+    municipalities their desks served on at least one day of ``year``; ``None``: every one
+    (``covers_office``). A desk coordinator gets 404 for any other municipality's form."""
+    if covers_office(user=user, office_id=office_id):
+        return None
+    from reports.selectors.desks import served_in_year
+
+    scope = desk_scope(user=user) or frozenset()
+    return frozenset(served_in_year(year=year).filter(desk_id__in=sorted(scope))
+                     .values_list("municipality_id", flat=True))
+
+
+def can_see_statistics_scope(*, user: AnyUser, office_id: int, year: int, scope: str) -> bool:
+    """Whether ``user`` may see the annual form of ``scope`` (a CBS code; any other scope, the
+    office summary, needs ``covers_office``) for ``year``."""
+    codes = statistics_codes(user=user, office_id=office_id, year=year)
+    return codes is None or scope in codes

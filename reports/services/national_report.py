@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from reports.selectors import permissions
 from reports.models import AccessLog, Municipality, Office
 from reports.rendering.national import national_csv, national_rows, national_xlsx
 from reports.selectors.statistics import count_national_report
@@ -41,10 +42,12 @@ def export_national_report(*, user: User, office: Office, year: int,
         fmt: ``"csv"`` or ``"xlsx"``.
 
     Raises:
-        PermissionDenied: ``user`` lacks ``reports.export_national_report``.
+        PermissionDenied: ``user`` lacks ``reports.export_national_report`` or works for some
+            desks of the office only (the export covers every desk).
         ValidationError: ``year`` outside 2000-2100 or ``fmt`` unknown.
     """
-    if not user.has_perm("reports.export_national_report"):
+    if not (user.has_perm("reports.export_national_report")
+            and permissions.covers_office(user=user, office_id=office.pk)):
         raise PermissionDenied
     if not MIN_YEAR <= year <= MAX_YEAR or fmt not in CONTENT_TYPES:
         raise ValidationError(_("Choose a year between %(min)d and %(max)d.")

@@ -85,6 +85,8 @@ urlpatterns = [
     path("statistiek/<int:year>/<cbs:code>.<fmt:fmt>", statistics.statistics_file,
          name="statistics_file"),
     path("statistiek/<int:year>/vrijgeven/", statistics.release, name="release_reports"),
+    path("statistiek/<int:year>/loket/<slug:code>/", statistics.desk_statistics,
+         name="desk_statistics"),
     path("statistiek/run/<uuid:public_id>.json", statistics.run_status, name="run_status"),
     path("statistiek/<int:year>/landelijk.<rfmt:fmt>", statistics.national_report,
          name="national_report"),

@@ -12,7 +12,7 @@ import zipfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,8 +33,10 @@ from reports.rendering.tables import (
     report_xlsx,
     row_label,
 )
+from reports.selectors import permissions
 from reports.selectors import reports as report_selectors
 from reports.selectors.statistics import latest_runs, snapshot_years, snapshots_for_year
+from reports.services.desk_statistics import desk_summary
 from reports.services.national_report import export_national_report
 from reports.services.reference import current_office
 from reports.services.reports import release_annual_reports, release_preview
@@ -104,10 +106,19 @@ def statistics(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if shown_year else [])
     latest = (report_selectors.latest_versions(office=office, year=shown_year)
               if shown_year else {})
+    snapshots = list(snapshots_for_year(office=office, year=shown_year)) if shown_year else []
+    if shown_year:
+        # A desk coordinator sees the forms of their desks' municipalities of that year only.
+        codes = permissions.statistics_codes(user=request.user, office_id=office.pk,
+                                             year=shown_year)
+        if codes is not None:
+            snapshots = [s for s in snapshots if s.municipality_id in codes]
+            released = [r for r in released if r.scope in codes]
     return render(request, "backoffice/statistics.html", {
         "form": form, "runs": runs, "years": all_years, "shown_year": shown_year,
-        "snapshots": list(snapshots_for_year(office=office, year=shown_year)) if shown_year
-        else [],
+        "snapshots": snapshots,
+        "desks": list(permissions.visible_desks(user=request.user).filter(office=office)),
+        "covers_office": permissions.covers_office(user=request.user, office_id=office.pk),
         "active_runs": any(run.state in (StatisticsRun.State.QUEUED, StatisticsRun.State.RUNNING)
                            for run in runs),
         "released": [{"report": report, "latest": latest.get(report.scope) == report.version,
@@ -144,6 +155,8 @@ def release(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
     POST: release, only with the confirmation checkbox and the preview's fingerprint; a
     state that changed since the preview is refused and the new preview shown."""
     office = current_office()
+    if not permissions.covers_office(user=request.user, office_id=office.pk):
+        raise Http404  # releasing is office-wide: a coordinator of some desks only may not
     preview_url = reverse("backoffice:release_reports", args=[year])
     if request.method == "POST":
         fingerprint = request.POST.get("fingerprint", "")
@@ -197,35 +210,57 @@ def run_status(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> JsonR
 
 
 @login_required
-@permission_required("reports.run_annual_statistics", raise_exception=True)
 @require_GET
 def report_file(request: AuthenticatedHttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
-    """A released report, protected, as PDF, CSV or XLSX."""
-    report = report_selectors.report_by_public_id(office=current_office(), public_id=public_id)
-    if report is None:
-        raise Http404
+    """A released report, protected, as PDF, CSV or XLSX (404 outside the user's desks, then
+    403 without ``run_annual_statistics``)."""
+    report = _visible_report(request, public_id)
+    _require(request, "reports.run_annual_statistics")
     return report_file_response(report=report, fmt=fmt)
 
 
 @login_required
-@permission_required("reports.view_exact_statistics", raise_exception=True)
 @require_GET
 def report_exact_file(request: AuthenticatedHttpRequest, public_id: uuid.UUID,
                       fmt: str) -> HttpResponse:
-    """A released report's exact (unprotected) counts as CSV, XLSX or JSON."""
-    report = report_selectors.report_by_public_id(office=current_office(), public_id=public_id)
-    if report is None or fmt == "pdf":
+    """A released report's exact (unprotected) counts as CSV, XLSX or JSON (404 outside the
+    user's desks, then 403 without ``view_exact_statistics``)."""
+    report = _visible_report(request, public_id)
+    _require(request, "reports.view_exact_statistics")
+    if fmt == "pdf":
         raise Http404
     return report_file_response(report=report, fmt=fmt, exact=True)
 
 
+def _require(request: HttpRequest, *perms: str) -> None:
+    """403 unless the user holds every permission in ``perms``. Scoped statistics views check
+    the desk scope first (404: another desk's form is not even named), then this."""
+    if not request.user.has_perms(perms):
+        raise PermissionDenied
+
+
+def _visible_report(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> AnnualReport:
+    """The released report if the user's desks cover its scope (``statistics_codes``), else 404."""
+    office = current_office()
+    report = report_selectors.report_by_public_id(office=office, public_id=public_id)
+    if report is None or not permissions.can_see_statistics_scope(
+            user=request.user, office_id=office.pk, year=report.year, scope=report.scope):
+        raise Http404
+    return report
+
+
 @login_required
-@permission_required(("reports.run_annual_statistics", "reports.view_exact_statistics"),
-                     raise_exception=True)
 @require_GET
 def statistics_file(request: HttpRequest, year: int, code: str, fmt: str) -> HttpResponse:
-    """One municipality's stored (exact) form for ``year`` as JSON or CSV."""
-    snapshot = snapshots_for_year(office=current_office(), year=year).filter(
+    """One municipality's stored (exact) form for ``year`` as JSON or CSV (404 for a
+    municipality none of the user's desks served that year; then 403 without the
+    permissions)."""
+    office = current_office()
+    if not permissions.can_see_statistics_scope(user=request.user, office_id=office.pk,
+                                                year=year, scope=code):
+        raise Http404
+    _require(request, "reports.run_annual_statistics", "reports.view_exact_statistics")
+    snapshot = snapshots_for_year(office=office, year=year).filter(
         municipality_id=code).first()
     if snapshot is None:
         raise Http404
@@ -245,8 +280,13 @@ def statistics_file(request: HttpRequest, year: int, code: str, fmt: str) -> Htt
                      raise_exception=True)
 @require_GET
 def statistics_zip(request: HttpRequest, year: int) -> HttpResponse:
-    """All stored (exact) forms of ``year`` in one ZIP: ``<year>/<code>.json`` and ``.csv``."""
-    snapshots = list(snapshots_for_year(office=current_office(), year=year))
+    """All stored (exact) forms of ``year`` the user may see (their desks' municipalities of
+    that year) in one ZIP: ``<year>/<code>.json`` and ``.csv``."""
+    office = current_office()
+    snapshots = list(snapshots_for_year(office=office, year=year))
+    codes = permissions.statistics_codes(user=request.user, office_id=office.pk, year=year)
+    if codes is not None:
+        snapshots = [s for s in snapshots if s.municipality_id in codes]
     if not snapshots:
         raise Http404
     buffer = io.BytesIO()
@@ -269,11 +309,35 @@ def statistics_zip(request: HttpRequest, year: int) -> HttpResponse:
 def national_report(request: AuthenticatedHttpRequest, year: int, fmt: str) -> HttpResponse:
     """The national-report export of ``year`` (exact counts per municipality, five tables and
     two cross-tables) as CSV or XLSX; each download is in the access log."""
+    office = current_office()
+    if not permissions.covers_office(user=request.user, office_id=office.pk):
+        raise Http404  # the national report covers every desk
     try:
-        exported = export_national_report(user=request.user, office=current_office(),
+        exported = export_national_report(user=request.user, office=office,
                                           year=year, fmt=fmt)
     except ValidationError:
         raise Http404 from None
     response = HttpResponse(exported.content, content_type=exported.content_type)
     response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     return response
+
+
+@login_required
+@require_GET
+@never_cache
+def desk_statistics(request: AuthenticatedHttpRequest, year: int, code: str) -> HttpResponse:
+    """The protected annual summary of one desk for ``year`` (``desk_statistics.desk_summary``);
+    404 for a desk that is not the user's (unless they work across desks), then 403 without
+    ``run_annual_statistics``."""
+    office = current_office()
+    desk = permissions.visible_desks(user=request.user).filter(office=office, code=code).first()
+    if desk is None:
+        raise Http404
+    _require(request, "reports.run_annual_statistics")
+    summary = desk_summary(office=office, desk=desk, year=year)
+    return render(request, "backoffice/desk_statistics.html", {
+        "desk": desk, "year": year, "summary": summary,
+        "tables": (_preview_tables(protected=summary.protected, threshold=summary.threshold)
+                   if summary.protected is not None else []),
+        "legend": hidden_legend(threshold=summary.threshold),
+    })

@@ -86,6 +86,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
                                                 "coordinator": 302}),
     "backoffice:assign": ("post", "case", CASE_POST_COORDINATOR),
     "backoffice:share": ("post", "case", CASE_POST_COORDINATOR),
+    "backoffice:move_desk": ("post", "case", CASE_POST_COORDINATOR),
     # Claiming needs an unassigned case; this one is assigned.
     "backoffice:claim": ("post", "case", {"anonymous": LOGIN, "unassigned": 404,
                                           "assigned": 403, "team": 403, "coordinator": 403}),
@@ -103,6 +104,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "backoffice:statistics_file": ("get", "year_code", COORDINATOR_PAGE),
     "backoffice:national_report": ("get", "year_fmt", COORDINATOR_PAGE),
     "backoffice:release_reports": ("post", "year", {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:desk_statistics": ("get", "year_desk", COORDINATOR_PAGE),
     "backoffice:run_status": ("get", "run", COORDINATOR_PAGE),
     "backoffice:report_file": ("get", "report", COORDINATOR_PAGE),
     "backoffice:report_exact_file": ("get", "report", COORDINATOR_PAGE),
@@ -185,6 +187,7 @@ def world(office, coordinator, login_as, settings, tmp_path):
         "year": {"year": 2020},
         "year_code": {"year": 2020, "code": "GM0106", "fmt": "json"},
         "year_fmt": {"year": 2020, "fmt": "csv"},
+        "year_desk": {"year": 2020, "code": "default"},
         "run": {"public_id": run.public_id},
         "report": {"public_id": report.public_id, "fmt": "csv"},
         "account": {"user_id": account.pk},
@@ -208,3 +211,135 @@ def test_permission_matrix(world, name):
     if expected["anonymous"] == LOGIN:
         response = getattr(clients["anonymous"], method)(url)
         assert response["Location"].startswith("/backoffice/login/?next=")
+
+
+# --- A second desk (issue 11 §1) ----------------------------------------------------------------
+#: Desk A is the office's default desk; desk B ("zuid") serves Emmen (GM0114) from 2000. Every
+#: URL that names a case, file, export or statistics scope of desk B, requested by desk A's
+#: people: 404 (not 403: they must not learn that it exists).
+DESK_B_KEYS = ("case", "case_other", "attachment", "year_code", "year_desk", "report")
+#: Office-wide outputs need every desk: desk A's coordinator no longer covers the office.
+OFFICE_WIDE = ("backoffice:national_report", "backoffice:release_reports")
+DESK_A_ACTORS = ("unassigned", "assigned", "team", "coordinator")
+
+
+@pytest.fixture
+def two_desks(office, login_as, settings, tmp_path):
+    """Desk A (default) with its four actors and a case; desk B with a case assigned to its
+    caseworker, shared with its team, with a related case and a file; a run and a release of
+    2020."""
+    from django.test import Client
+
+    from reports.models import AnnualReport, StatisticsRun
+    from reports.services.desks import default_desk
+    from reports.services.links import link_cases
+    from reports.services.reports import release_annual_reports
+    from reports.services.statistics import execute_statistics_run
+    from tests.factories import CoordinatorFactory, OfficeCoordinatorFactory, make_desk
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    desk_a = default_desk(office=office)
+    desk_b = make_desk("zuid", "Zuid", ("GM0114",))
+    national = OfficeCoordinatorFactory(username="national")
+    coordinator_a = CoordinatorFactory(username="coordinator_a")
+    assigned_a = CaseworkerFactory(username="assigned_a")
+    unassigned_a = CaseworkerFactory(username="unassigned_a")
+    member_a = CaseworkerFactory(username="member_a")
+    team_a = create_team(name="Noord", desk=desk_a)
+    member_a.groups.add(team_a.group)
+    coordinator_b = CoordinatorFactory(username="coordinator_b", desk=desk_b)
+    caseworker_b = CaseworkerFactory(username="caseworker_b", desk=desk_b)
+    team_b = create_team(name="Zuid-team", desk=desk_b)
+    case_a = ComplaintFactory(incident_municipality="GM0106")
+    assign_complaint(complaint=case_a, actor=coordinator_a, assignee=assigned_a)
+    share_with_team(complaint=case_a, actor=coordinator_a, team=team_a)
+    case_b = ComplaintFactory(incident_municipality="GM0114", reporter_residence="GM0114")
+    other_b = ComplaintFactory(incident_municipality="GM0114")
+    assert case_b.desk == desk_b and other_b.desk == desk_b and case_a.desk == desk_a
+    for case in (case_b, other_b):
+        assign_complaint(complaint=case, actor=coordinator_b, assignee=caseworker_b)
+        share_with_team(complaint=case, actor=coordinator_b, team=team_b)
+    link_cases(complaint=case_b, other=other_b, kind="follow_up", actor=coordinator_b)
+    attachment = add_attachment(complaint=case_b, uploaded_by=coordinator_b,
+                                upload=SimpleUploadedFile("brief.pdf",
+                                                          samples.pdf_containing(b"test")))
+    run = StatisticsRun.objects.create(office=office, year=2020)
+    execute_statistics_run(run_id=run.pk)
+    release_annual_reports(office=office, year=2020, actor=national, run=run)
+    report_b = AnnualReport.objects.get(year=2020, scope="GM0114")
+    kwargs = {
+        "case": {"public_id": case_b.public_id},
+        "case_other": {"public_id": case_b.public_id, "other_id": other_b.public_id},
+        "attachment": {"public_id": case_b.public_id, "attachment_id": attachment.public_id},
+        "year_code": {"year": 2020, "code": "GM0114", "fmt": "json"},
+        "year_desk": {"year": 2020, "code": "zuid"},
+        "report": {"public_id": report_b.public_id, "fmt": "csv"},
+        "year_fmt": {"year": 2020, "fmt": "csv"},
+        "year": {"year": 2020},
+    }
+    clients = {"unassigned": login_as(unassigned_a), "assigned": login_as(assigned_a),
+               "team": login_as(member_a), "coordinator": login_as(coordinator_a),
+               "desk_b": login_as(coordinator_b), "national": login_as(national),
+               "anonymous": Client()}
+    return clients, kwargs, {"case_a": case_a, "case_b": case_b}
+
+
+DESK_B_URLS = sorted(name for name, (_, key, _) in MATRIX.items() if key in DESK_B_KEYS)
+
+
+def test_the_second_desk_covers_every_case_file_and_statistics_url():
+    assert "backoffice:download_attachment" in DESK_B_URLS
+    assert {"backoffice:statistics_file", "backoffice:desk_statistics",
+            "backoffice:report_file", "backoffice:report_exact_file",
+            "backoffice:export_personal_data", "backoffice:move_desk"} <= set(DESK_B_URLS)
+
+
+@pytest.mark.parametrize("name", DESK_B_URLS)
+def test_desk_a_gets_404_for_every_url_of_desk_b(two_desks, name):
+    clients, kwargs, _ = two_desks
+    method, key, _ = MATRIX[name]
+    url = reverse(name, kwargs=kwargs[key])
+    observed = {actor: getattr(clients[actor], method)(url).status_code
+                for actor in DESK_A_ACTORS}
+    assert observed == dict.fromkeys(DESK_A_ACTORS, 404)
+
+
+@pytest.mark.parametrize("name", DESK_B_URLS)
+def test_desk_b_coordinator_and_the_office_coordinator_reach_desk_b(two_desks, name):
+    clients, kwargs, _ = two_desks
+    method, key, expected = MATRIX[name]
+    url = reverse(name, kwargs=kwargs[key])
+    for actor in ("desk_b", "national"):
+        assert getattr(clients[actor], method)(url).status_code == expected["coordinator"], actor
+
+
+@pytest.mark.parametrize("name", OFFICE_WIDE)
+def test_office_wide_outputs_need_every_desk(two_desks, name):
+    clients, kwargs, _ = two_desks
+    method, key, expected = MATRIX[name]
+    url = reverse(name, kwargs=kwargs[key])
+    assert {actor: getattr(clients[actor], method)(url).status_code
+            for actor in ("coordinator", "desk_b", "national")} == {
+        "coordinator": 404, "desk_b": 404, "national": expected["coordinator"]}
+
+
+def test_desk_a_lists_and_zip_hold_nothing_of_desk_b(two_desks):
+    clients, kwargs, cases = two_desks
+    coordinator = clients["coordinator"]
+    listing = coordinator.get(reverse("backoffice:complaint_list")).content.decode()
+    assert cases["case_a"].case_number in listing
+    assert cases["case_b"].case_number not in listing
+    export = b"".join(coordinator.get(reverse("backoffice:export_csv")).streaming_content)
+    assert cases["case_a"].case_number.encode() in export
+    assert cases["case_b"].case_number.encode() not in export
+    page = coordinator.get(reverse("backoffice:statistics") + "?year=2020").content.decode()
+    assert "GM0106" in page and "GM0114" not in page
+    import io
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(coordinator.get(
+        reverse("backoffice:statistics_zip", kwargs=kwargs["year"])).content))
+    names = set(archive.namelist())
+    assert "2020/GM0106.json" in names and "2020/GM0114.json" not in names
+    national = clients["national"].get(reverse("backoffice:complaint_list")).content.decode()
+    assert cases["case_a"].case_number in national and cases["case_b"].case_number in national
