@@ -7,6 +7,7 @@ The filters only narrow the queryset they are given; what a user may see is deci
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import django_filters
 from django import forms
@@ -21,13 +22,53 @@ from reports.selectors import cases, reference
 from reports.selectors.permissions import assignable_users_for, visible_teams
 from reports.vocabulary import Channel, Ground, IncidentPlace, SocietalDomain, Status
 
+if TYPE_CHECKING:
+    from django.forms.utils import _DataT, _FilesT
+
+
+#: The values a yes/no filter accepts: "all" (no filter), yes, no.
+YES_NO_VALUES: dict[str, bool | None] = {"": None, "unknown": None, "true": True, "false": False}
+
 
 class AllYesNoSelect(forms.NullBooleanSelect):
-    """Django's yes/no/unknown select, with "All" instead of "Unknown" for "no filter"."""
+    """Django's yes/no/unknown select, with "All" instead of "Unknown" for "no filter".
+
+    Unlike Django's, it hands any other submitted value on as it is, so that
+    ``StrictYesNoField`` refuses it instead of reading it as "all".
+    """
 
     def __init__(self, attrs: dict | None = None) -> None:
         super().__init__(attrs)
         self.choices = [("unknown", _("All")), ("true", _("Yes")), ("false", _("No"))]
+
+    def value_from_datadict(self, data: _DataT, files: _FilesT, name: str) -> object:
+        value = data.get(name)
+        if value is None:
+            return None
+        return YES_NO_VALUES.get(value, value)
+
+
+class StrictYesNoField(forms.NullBooleanField):
+    """``true``, ``false`` or all (empty, ``unknown``); any other value is a form error, so the
+    list answers 400 as for any other invalid filter rather than showing every case."""
+
+    widget = AllYesNoSelect
+
+    def to_python(self, value: object) -> bool | None:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value in YES_NO_VALUES:
+            return YES_NO_VALUES[value]
+        raise forms.ValidationError(_("Choose yes, no or all."), code="invalid_choice")
+
+    def validate(self, value: object) -> None:
+        """Any of the three is fine (no ``required``)."""
+
+
+class StrictYesNoFilter(django_filters.BooleanFilter):
+    """A yes/no/all filter that refuses other values (``StrictYesNoField``)."""
+
+    field_class = StrictYesNoField
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -69,10 +110,10 @@ class ComplaintFilter(django_filters.FilterSet):
                                                method="filter_received_after")
     received_before = django_filters.DateFilter(label=_("Received until"),
                                                 method="filter_received_before")
-    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue",
-                                           widget=AllYesNoSelect)
-    unread = django_filters.BooleanFilter(label=_("Unread reply"), method="filter_unread",
-                                          widget=AllYesNoSelect)
+    overdue = StrictYesNoFilter(label=_("Overdue"), method="filter_overdue",
+                                widget=AllYesNoSelect)
+    unread = StrictYesNoFilter(label=_("Unread reply"), method="filter_unread",
+                               widget=AllYesNoSelect)
     closed = django_filters.BooleanFilter(label=_("Also closed and rejected cases"),
                                           method="filter_closed",
                                           widget=forms.CheckboxInput(attrs={"value": "1"}))

@@ -330,6 +330,16 @@ class ClassificationData(TypedDict):
     handling: list[str]
 
 
+def mark_field_errors(form: forms.Form, field: str, messages: list[str]) -> None:
+    """Show ``messages`` on ``field`` of an unbound ``form`` (its current values stay): used when
+    a save elsewhere on the page was refused because of this field (closing a case without
+    handling marks the classification's handling). Unknown fields are ignored."""
+    if field not in form.fields:
+        return
+    errors = form.errors  # unbound: an empty ErrorDict, kept (no validation runs later)
+    errors.setdefault(field, form.error_class(renderer=form.renderer)).extend(messages)
+
+
 class ClassificationForm(VersionedForm):
     """The caseworker's classification (Regeling registratieformulier, tables 2 to 5)."""
 

@@ -2,6 +2,7 @@
 
 from django.urls import path, register_converter
 
+from reports.services.statistics import MAX_YEAR, MIN_YEAR
 from reports.urls.auth import urlpatterns as auth_urlpatterns
 from reports.views import (
     audit,
@@ -46,7 +47,24 @@ class ReportFormatConverter:
         return value
 
 
+class StatisticsYearConverter:
+    """A statistics year: four digits from ``MIN_YEAR`` to ``MAX_YEAR``
+    (``reports.services.statistics``); any other year does not match, so the URL answers 404."""
+
+    regex = "[0-9]{4}"
+
+    def to_python(self, value: str) -> int:
+        year = int(value)
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueError(value)
+        return year
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 register_converter(CbsCodeConverter, "cbs")
+register_converter(StatisticsYearConverter, "year")
 register_converter(FormatConverter, "fmt")
 register_converter(ReportFormatConverter, "rfmt")
 
@@ -81,14 +99,14 @@ urlpatterns = [
     path("zaken/ga/", case_detail.jump_to_case, name="jump_to_case"),
     path("registreren/", registration.register, name="register"),
     path("statistiek/", statistics.statistics, name="statistics"),
-    path("statistiek/<int:year>.zip", statistics.statistics_zip, name="statistics_zip"),
-    path("statistiek/<int:year>/<cbs:code>.<fmt:fmt>", statistics.statistics_file,
+    path("statistiek/<year:year>.zip", statistics.statistics_zip, name="statistics_zip"),
+    path("statistiek/<year:year>/<cbs:code>.<fmt:fmt>", statistics.statistics_file,
          name="statistics_file"),
-    path("statistiek/<int:year>/vrijgeven/", statistics.release, name="release_reports"),
-    path("statistiek/<int:year>/loket/<slug:code>/", statistics.desk_statistics,
+    path("statistiek/<year:year>/vrijgeven/", statistics.release, name="release_reports"),
+    path("statistiek/<year:year>/loket/<slug:code>/", statistics.desk_statistics,
          name="desk_statistics"),
     path("statistiek/run/<uuid:public_id>.json", statistics.run_status, name="run_status"),
-    path("statistiek/<int:year>/landelijk.<rfmt:fmt>", statistics.national_report,
+    path("statistiek/<year:year>/landelijk.<rfmt:fmt>", statistics.national_report,
          name="national_report"),
     path("statistiek/rapport/<uuid:public_id>.<rfmt:fmt>", statistics.report_file,
          name="report_file"),

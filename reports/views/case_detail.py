@@ -38,6 +38,7 @@ from reports.forms import (
     ShareForm,
     StatusForm,
     VersionedForm,
+    mark_field_errors,
 )
 from reports.models import AccessLog, Attachment, Complaint
 from reports.selectors import permissions
@@ -90,19 +91,23 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
     complaint = _visible_case(request, public_id)
     log_access(user=request.user, action=AccessLog.Action.VIEW, complaint=complaint)
     casework.mark_case_read(complaint=complaint, user=request.user)
-    return _render_detail(request, complaint,
-                          status_form=_refused_status_form(request, complaint))
+    status_form, other_errors = _refused_status_change(request, complaint)
+    return _render_detail(request, complaint, status_form=status_form,
+                          other_errors=other_errors)
 
 
 def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, *,
-                   status_form: StatusForm | None = None, status: int = 200) -> HttpResponse:
+                   status_form: StatusForm | None = None,
+                   other_errors: dict[str, list[str]] | None = None,
+                   status: int = 200) -> HttpResponse:
     """The case page; ``status_form`` replaces the empty status form (a refused change shown
-    again with the user's choices and the field in error marked)."""
+    again with the user's choices and the fields in error marked); ``other_errors`` marks
+    fields of the classification form (closing without handling marks ``handling``)."""
     user = request.user
     can_change = permissions.can_change(user=user, complaint=complaint)
     can_view_contact = permissions.can_view_contact(user=user)
     duplicate_of = complaint.duplicate_of
-    newest_first = request.GET.get("order") == "newest"
+    newest_first = _timeline_newest_first(request)
     timeline = case_timeline(complaint=complaint)
     context = {
         "complaint": complaint,
@@ -121,7 +126,10 @@ def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplain
     if context["can_claim"]:
         context["claim_form"] = ClaimForm(initial={"version": complaint.version})
     if can_change:
-        context["classification_form"] = ClassificationForm.for_complaint(complaint)
+        classification_form = ClassificationForm.for_complaint(complaint)
+        for field, field_errors in (other_errors or {}).items():
+            mark_field_errors(classification_form, field, field_errors)
+        context["classification_form"] = classification_form
         context["incident_form"] = IncidentForm(complaint=complaint)
         context["link_form"] = LinkForm(user=user)
         context["status_form"] = status_form or StatusForm(complaint=complaint, user=user)
@@ -144,6 +152,22 @@ def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplain
             context["desk_form"] = MoveDeskForm(
                 desks=desks, initial={"desk": complaint.desk_id, "version": complaint.version})
     return render(request, "backoffice/complaint_detail.html", context, status=status)
+
+
+#: Session key of the timeline order the user chose last (``newest`` or ``oldest``).
+TIMELINE_ORDER_KEY = "timeline_order"
+
+
+def _timeline_newest_first(request: AuthenticatedHttpRequest) -> bool:
+    """Whether the timeline reads newest first: ``?order=newest`` or ``?order=oldest`` sets the
+    choice and remembers it in the session, so it stays after a save (the redirect back carries
+    no query); without it the last choice holds (oldest first by default)."""
+    order = request.GET.get("order")
+    if order in ("newest", "oldest"):
+        request.session[TIMELINE_ORDER_KEY] = order
+    else:
+        order = request.session.get(TIMELINE_ORDER_KEY, "oldest")
+    return order == "newest"
 
 
 #: The case page's sections (their ``id``), in page order; a save returns to its own section.
@@ -246,9 +270,7 @@ def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
             for message in error.messages:
                 messages.error(request, message)
             if getattr(error, "code", None) != "stale":
-                _keep_status_choice(request, complaint, form,
-                                    STATUS_ERROR_FIELDS.get(getattr(error, "code", None)),
-                                    error.messages)
+                _keep_status_choice(request, complaint, form, _errors_by_field(error))
         else:
             messages.success(request, _("Status changed."))
         return _back(complaint, "status")
@@ -259,29 +281,45 @@ def change_status(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
 REFUSED_STATUS_KEY = "refused_status_change"
 
 
-def _keep_status_choice(request: AuthenticatedHttpRequest,
-        complaint: OverdueComplaint, form: StatusForm,
-                        field: str | None, errors: list[str]) -> None:
+def _errors_by_field(error: ValidationError) -> dict[str, list[str]]:
+    """``change_status``'s refusal as field -> messages: an error by field (closing without
+    handling and/or outcome names each) as it is, a single error by its code
+    (``STATUS_ERROR_FIELDS``); ``""`` for errors about no field."""
+    if hasattr(error, "error_dict"):
+        return {field: [str(message) for errors in field_errors for message in errors.messages]
+                for field, field_errors in error.error_dict.items()}
+    return {STATUS_ERROR_FIELDS.get(getattr(error, "code", None), ""): error.messages}
+
+
+def _keep_status_choice(request: AuthenticatedHttpRequest, complaint: OverdueComplaint,
+                        form: StatusForm, errors: dict[str, list[str]]) -> None:
     """Remember the refused status form (the user's choices) in the session for the next view
-    of this case, so the chosen status stays selected and the missing field is marked."""
+    of this case, so the chosen status stays selected and every missing field is marked."""
     data = {name: form.data.get(name, "") for name in
             ("to_status", "reason", "outcome", "rejection_reason", "duplicate_of", "version")}
     request.session[REFUSED_STATUS_KEY] = {"case": str(complaint.public_id), "data": data,
-                                           "field": field, "errors": errors}
+                                           "errors": errors}
 
 
-def _refused_status_form(request: AuthenticatedHttpRequest,
-        complaint: OverdueComplaint) -> StatusForm | None:
-    """The status form refused just before, bound to the user's choices with its error marked
-    on the field it is about (once; ``None`` when there is none for this case)."""
+def _refused_status_change(request: AuthenticatedHttpRequest, complaint: OverdueComplaint
+                           ) -> tuple[StatusForm | None, dict[str, list[str]]]:
+    """The status form refused just before, bound to the user's choices with its errors marked
+    on the fields they are about, and the errors about fields of other forms (``handling``, in
+    the classification form). Once; ``(None, {})`` when there is none for this case."""
     kept = request.session.pop(REFUSED_STATUS_KEY, None)
     if not kept or kept.get("case") != str(complaint.public_id):
-        return None
+        return None, {}
     form = StatusForm(kept["data"], complaint=complaint, user=request.user)
-    if form.is_valid() and kept.get("field") in form.fields:
-        for message in kept["errors"]:
-            form.add_error(kept["field"], message)
-    return form
+    others: dict[str, list[str]] = {}
+    errors = kept.get("errors") or {}
+    if form.is_valid():
+        for field, field_errors in errors.items():
+            if field in form.fields:
+                for message in field_errors:
+                    form.add_error(field, message)
+            else:
+                others[field] = field_errors
+    return form, others
 
 
 @login_required

@@ -214,7 +214,22 @@ def test_closing_without_handling_is_refused(office, coordinator):
         change_status(complaint=complaint, actor=coordinator, to_status=Status.CLOSED,
                       outcome=Outcome.RESOLVED)
 
-    assert excinfo.value.code == "handling_required"
+    assert {field: [e.code for e in errors]
+            for field, errors in excinfo.value.error_dict.items()} == {
+        "handling": ["handling_required"]}
+    assert_unchanged(complaint, 1)
+
+
+@pytest.mark.django_db
+def test_closing_without_handling_and_outcome_names_both(office, coordinator):
+    complaint = stored(ComplaintFactory())
+
+    with pytest.raises(ValidationError) as excinfo:
+        change_status(complaint=complaint, actor=coordinator, to_status=Status.CLOSED)
+
+    assert {field: [e.code for e in errors]
+            for field, errors in excinfo.value.error_dict.items()} == {
+        "handling": ["handling_required"], "outcome": ["outcome_required"]}
     assert_unchanged(complaint, 1)
 
 
@@ -227,7 +242,9 @@ def test_closing_without_outcome_is_refused(office, coordinator, from_status):
     with pytest.raises(ValidationError) as excinfo:
         change_status(complaint=complaint, actor=coordinator, to_status=Status.CLOSED)
 
-    assert excinfo.value.code == "outcome_required"
+    assert {field: [e.code for e in errors]
+            for field, errors in excinfo.value.error_dict.items()} == {
+        "outcome": ["outcome_required"]}
     assert_unchanged(complaint, rows)
 
 

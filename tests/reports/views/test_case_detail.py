@@ -446,6 +446,45 @@ def test_closing_without_outcome_is_refused(login_as, caseworker, cases):
     assert "is-invalid" not in again.content.decode()
 
 
+def test_closing_without_handling_and_outcome_marks_both(login_as, caseworker, cases):
+    before = state(cases.own)
+    client = login_as(caseworker)
+
+    response = post(client, cases.own, "status",
+                    versioned(cases.own, {"to_status": "closed", "outcome": ""}))
+
+    assert shown_messages(response) == [
+        ("error", "Record at least one manner of handling before closing."),
+        ("error", "Choose an outcome before closing.")]
+    assert state(cases.own) == before
+    # Each missing field gets its own error, the chosen status stays selected.
+    status_form = response.context["status_form"]
+    assert (status_form["to_status"].value(), status_form.errors) == (
+        "closed", {"outcome": ["Choose an outcome before closing."]})
+    assert response.context["classification_form"].errors == {
+        "handling": ["Record at least one manner of handling before closing."]}
+    tags = parse(response.content).tags
+    [outcome] = [attrs for tag, attrs in tags if tag == "select" and attrs.get("name") == "outcome"]
+    assert "is-invalid" in outcome["class"]
+    html = response.content.decode()
+    classification = html[html.index('id="classification"'):html.index('id="incident"')]
+    assert "Record at least one manner of handling before closing." in classification
+    assert "is-invalid" in classification
+    # Once: the next view shows neither.
+    again = client.get(detail_url(cases.own), **EN)
+    assert "is-invalid" not in again.content.decode()
+
+
+def test_closing_without_handling_marks_handling_only(login_as, caseworker, cases):
+    response = post(login_as(caseworker), cases.own, "status",
+                    versioned(cases.own, {"to_status": "closed", "outcome": "resolved"}))
+
+    assert response.context["status_form"].errors == {}
+    assert response.context["status_form"]["outcome"].value() == "resolved"
+    assert response.context["classification_form"].errors == {
+        "handling": ["Record at least one manner of handling before closing."]}
+
+
 def test_unknown_outcome_is_refused_by_the_form(login_as, caseworker, cases):
     before = state(cases.own)
 
@@ -1144,14 +1183,32 @@ def test_saves_return_to_the_section_just_saved(login_as, coordinator, cases, te
         ("success", "Assignment saved.")]
 
 
+def test_the_chosen_timeline_order_stays_after_a_save(login_as, caseworker, cases):
+    client = login_as(caseworker)
+    post(client, cases.own, "notitie", {"text": "Eerste."})
+    client.get(detail_url(cases.own), {"order": "newest"}, **EN)
+
+    # The save redirects to the case page without a query: the order chosen is kept.
+    saved = post(client, cases.own, "notitie", {"text": "Tweede."})
+    entries = by_testid(saved.content, "timeline-entry")
+    assert entries[0].rsplit(" ", 1)[-1] == "Tweede."
+    assert by_testid(saved.content, "timeline-order") == ["Show oldest first"]
+    # Also on other cases and after junk; "oldest" turns it back.
+    assert client.get(detail_url(cases.own), {"order": "x"}, **EN).context["newest_first"]
+    client.get(detail_url(cases.own), {"order": "oldest"}, **EN)
+    again = post(client, cases.own, "notitie", {"text": "Derde."})
+    assert by_testid(again.content, "timeline-entry")[-1].rsplit(" ", 1)[-1] == "Derde."
+    assert by_testid(again.content, "timeline-order") == ["Show newest first"]
+
+
 def test_the_timeline_reads_newest_first_on_request(login_as, caseworker, cases):
     client = login_as(caseworker)
     post(client, cases.own, "notitie", {"text": "Eerste."})
     post(client, cases.own, "notitie", {"text": "Tweede."})
 
     oldest = client.get(detail_url(cases.own), **EN)
-    newest = client.get(detail_url(cases.own), {"order": "newest"}, **EN)
     ignored = client.get(detail_url(cases.own), {"order": "bogus"}, **EN)
+    newest = client.get(detail_url(cases.own), {"order": "newest"}, **EN)
 
     entries = by_testid(oldest.content, "timeline-entry")
     assert [e.rsplit(" ", 1)[-1] for e in entries[-2:]] == ["Eerste.", "Tweede."]

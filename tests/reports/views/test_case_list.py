@@ -130,7 +130,7 @@ def test_list_filter_errors(login_as, coordinator, filtering):
     assert {name: [e.code for e in errs] for name, errs in errors.items()} == {
         "received_after": ["invalid"], "ground": ["invalid_choice"],
         "channel": ["invalid_choice"], "societal_domain": ["invalid_choice"],
-        "team": ["invalid_choice"]}
+        "team": ["invalid_choice"], "overdue": ["invalid_choice"]}
     # An invalid filter matches nothing (ignoring it would show more than asked for), and the
     # page says so.
     assert response.status_code == 400
@@ -139,11 +139,31 @@ def test_list_filter_errors(login_as, coordinator, filtering):
 
 
 def test_a_valid_filter_shows_no_invalid_filter_notice(login_as, coordinator, filtering):
-    response = login_as(coordinator).get(LIST_URL, {**INCLUDE_CLOSED, "overdue": "maybe"})
+    response = login_as(coordinator).get(LIST_URL, {**INCLUDE_CLOSED, "overdue": "unknown"})
 
-    # "maybe" is no choice of the yes/no field: django-filter reads it as "no filter".
+    # "unknown" is the select's "All": no filter.
     assert (response.status_code, response.context["page"].paginator.count) == (200, 5)
     assert 'data-testid="invalid-filters"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["overdue", "unread"])
+@pytest.mark.parametrize("value", ["maybe", "1", "True", "ja", "<script>"])
+def test_yes_no_filters_refuse_other_values(login_as, coordinator, filtering, name, value):
+    response = login_as(coordinator).get(LIST_URL, {**INCLUDE_CLOSED, name: value})
+
+    # Junk is not read as "all" (that would show more than asked for): 400 and a message.
+    assert response.status_code == 400
+    assert response.context["page"].paginator.count == 0
+    assert response.context["filter"].form.errors[name] == ["Kies ja, nee of alle."]
+    assert 'data-testid="invalid-filters"' in response.content.decode()
+
+
+@pytest.mark.parametrize("value, expected", [("", 5), ("unknown", 5), ("true", 2),
+                                             ("false", 3)])
+def test_yes_no_filter_values(login_as, coordinator, filtering, value, expected):
+    response = login_as(coordinator).get(LIST_URL, {**INCLUDE_CLOSED, "overdue": value})
+
+    assert (response.status_code, response.context["page"].paginator.count) == (200, expected)
 
 
 def test_list_filters_never_widen_what_a_caseworker_sees(login_as, caseworker,

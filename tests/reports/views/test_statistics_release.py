@@ -336,13 +336,26 @@ def test_statistics_page_keeps_exact_files_apart_and_explains_the_summary(login_
     assert f'action="{RELEASE_URL}"' in html and 'method="get"' in html
 
 
-@pytest.mark.parametrize("year", [1999, 2101, 32768, 99999])
-def test_preview_of_a_year_that_cannot_be_counted_is_refused(login_as, coordinator, office, year):
+@pytest.mark.parametrize("year", [1999, 2101, 32768, 99999, 10000])
+def test_a_year_that_cannot_be_counted_is_not_found(login_as, coordinator, office, year):
     client = login_as(coordinator)
 
-    for response in (client.get(f"/backoffice/statistiek/{year}/vrijgeven/"),
-                     client.post(f"/backoffice/statistiek/{year}/vrijgeven/",
-                                 {"fingerprint": "x", "confirm": "yes"})):
-        assert response.status_code == 302
+    # Every statistics URL with a year outside 2000..2100 is unknown (404), not a page with a
+    # message.
+    responses = [client.get(f"/backoffice/statistiek/{year}/vrijgeven/"),
+                 client.post(f"/backoffice/statistiek/{year}/vrijgeven/",
+                             {"fingerprint": "x", "confirm": "yes"}),
+                 client.get(f"/backoffice/statistiek/{year}.zip"),
+                 client.get(f"/backoffice/statistiek/{year}/GM0106.json"),
+                 client.get(f"/backoffice/statistiek/{year}/landelijk.csv")]
+    assert [response.status_code for response in responses] == [404] * 5
     assert StatisticsRun.objects.count() == 0
     assert AnnualReport.objects.count() == 0
+
+
+def test_the_first_and_last_countable_years_resolve(login_as, coordinator, office):
+    client = login_as(coordinator)
+
+    # In range: the (empty) preview of 2000; 2100 is refused with a message (302), not 404.
+    assert [client.get(f"/backoffice/statistiek/{year}/vrijgeven/").status_code
+            for year in (2000, 2100)] == [200, 302]

@@ -101,6 +101,27 @@ def test_the_queue_holds_unassigned_cases_of_my_teams_and_of_no_team(
     assert by_testid(response.content, "queue-total") == ["2"]
 
 
+def test_the_place_reads_as_in_the_case_list(login_as, office, caseworker, coordinator):
+    # An unknown place is "(Nog) niet bekend" in both lists (not "—" in one of them), "Online"
+    # is "Online", a municipality is its name.
+    unknown = ComplaintFactory(incident_municipality=None, incident_place="unknown")
+    on_line = ComplaintFactory(incident_municipality=None, incident_place="online")
+    assen = ComplaintFactory(incident_municipality="GM0106", incident_place="municipality")
+    for case in (unknown, on_line, assen):
+        assign_complaint(complaint=case, actor=coordinator, assignee=caseworker)
+    client = login_as(caseworker)
+
+    worklist = client.get(URL)
+    case_list = client.get(LIST_URL)
+
+    assert sorted(by_testid(worklist.content, "incident-place")) == [
+        "(Nog) niet bekend", "Assen", "Online (geen gemeente)"]
+    listed = case_list.context["page"].object_list
+    assert sorted(by_testid(worklist.content, "incident-place")) == sorted(
+        str(c.incident_municipality) if c.incident_municipality else c.get_incident_place_display()
+        for c in listed)
+
+
 def test_query_count_does_not_grow_with_the_cases(login_as, office, caseworker, coordinator):
     client = login_as(caseworker)
     client.get(URL)
