@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "erase_personal_data",
         "manage_municipal_accounts",
         "manage_reminders",
+        "manage_reply_templates",
     ),
     MUNICIPALITY: ("view_municipality_reports",),
 }

@@ -18,6 +18,7 @@ from .complaint import (
 from .desk import Desk, DeskMunicipality
 from .outbox import OutboundEmail
 from .reference import Municipality, MunicipalityList, MunicipalityMerger, Office
+from .reply_templates import ReplyTemplate
 from .reports import (
     OFFICE_SCOPE,
     AnnualReport,
@@ -55,6 +56,7 @@ __all__ = [
     "MunicipalityMerger",
     "Note",
     "Office",
+    "ReplyTemplate",
     "UnreadCase",
     "StatisticsRun",
 ]

@@ -12,6 +12,7 @@ from reports.views import (
     privacy,
     registration,
     reminders,
+    reply_templates,
     statistics,
     worklist,
 )
@@ -127,4 +128,9 @@ urlpatterns = [
     path("gemeenteaccounts/<int:user_id>/deactiveren/", municipal_accounts.deactivate,
          name="municipal_account_deactivate"),
     path("herinneringen/", reminders.reminder_settings, name="reminder_settings"),
+    path("antwoordsjablonen/", reply_templates.reply_template_list, name="reply_templates"),
+    path("antwoordsjablonen/nieuw/", reply_templates.reply_template_edit,
+         name="reply_template_new"),
+    path("antwoordsjablonen/<int:template_id>/", reply_templates.reply_template_edit,
+         name="reply_template_edit"),
 ]

@@ -40,8 +40,9 @@ from reports.forms import (
     VersionedForm,
     mark_field_errors,
 )
-from reports.models import AccessLog, Attachment, Complaint
-from reports.selectors import permissions
+from reports.forms_reply_templates import ReplyTemplatePickForm
+from reports.models import AccessLog, Attachment, Complaint, Message
+from reports.selectors import permissions, reply_templates
 from reports.selectors.cases import OverdueComplaint, with_overdue
 from reports.selectors.links import related_cases
 from reports.selectors.timeline import case_timeline
@@ -96,6 +97,27 @@ def complaint_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Http
                           other_errors=other_errors)
 
 
+def _reply_forms(request: AuthenticatedHttpRequest, complaint: OverdueComplaint
+                 ) -> tuple[ReplyTemplatePickForm, MessageForm, bool]:
+    """The standard-text picker and the message form. ``?template=<id>`` (the picker, sent
+    without JavaScript) fills the message form with that active template's text for this case
+    (``fill_reply_template``: plain placeholder replacement), addressed to the reporter; the
+    caseworker edits it and records it as any message. Returns the two forms and whether the
+    choice was invalid (an unknown or inactive template: the picker shows the error)."""
+    language = reply_templates.reply_language(complaint=complaint)
+    templates = reply_templates.active_reply_templates()
+    if "template" not in request.GET:
+        return (ReplyTemplatePickForm(templates=templates, language=language), MessageForm(),
+                False)
+    pick = ReplyTemplatePickForm(request.GET, templates=templates, language=language)
+    if not pick.is_valid():
+        return pick, MessageForm(), True
+    template = templates.get(pk=pick.cleaned_data["template"])
+    body = reply_templates.fill_reply_template(template=template, complaint=complaint)
+    return pick, MessageForm(initial={"direction": Message.Direction.TO_REPORTER,
+                                      "body": body}), False
+
+
 def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplaint, *,
                    status_form: StatusForm | None = None,
                    other_errors: dict[str, list[str]] | None = None,
@@ -134,7 +156,10 @@ def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplain
         context["link_form"] = LinkForm(user=user)
         context["status_form"] = status_form or StatusForm(complaint=complaint, user=user)
         context["note_form"] = NoteForm()
-        context["message_form"] = MessageForm()
+        pick_form, message_form, invalid_pick = _reply_forms(request, complaint)
+        context["reply_template_form"], context["message_form"] = pick_form, message_form
+        if invalid_pick:
+            status = 400
         context["attachment_form"] = AttachmentForm()
         if can_view_contact:
             context["reporter_form"] = ReporterDataForm(complaint=complaint)

@@ -110,6 +110,9 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "backoffice:report_exact_file": ("get", "report", COORDINATOR_PAGE),
     "backoffice:municipal_accounts": ("get", "none", COORDINATOR_PAGE),
     "backoffice:reminder_settings": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:reply_templates": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:reply_template_new": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:reply_template_edit": ("get", "reply_template", COORDINATOR_PAGE),
     "backoffice:municipal_account_link": ("post", "account",
                                           {**COORDINATOR_PAGE, "coordinator": 302}),
     "backoffice:municipal_account_unlink": ("post", "account_code",
@@ -146,7 +149,7 @@ def test_every_url_is_classified():
 def world(office, coordinator, login_as, settings, tmp_path):
     """One case assigned to ``assigned`` and shared with ``team``'s team; a second caseworker
     who is neither; a finished statistics run and a released report for 2020."""
-    from reports.models import AnnualReport, StatisticsRun
+    from reports.models import AnnualReport, ReplyTemplate, StatisticsRun
     from reports.services.reports import release_annual_reports
     from reports.services.statistics import execute_statistics_run
 
@@ -192,6 +195,7 @@ def world(office, coordinator, login_as, settings, tmp_path):
         "report": {"public_id": report.public_id, "fmt": "csv"},
         "account": {"user_id": account.pk},
         "account_code": {"user_id": account.pk, "code": "GM0106"},
+        "reply_template": {"template_id": ReplyTemplate.objects.order_by("pk").first().pk},
     }
     from django.test import Client
 
