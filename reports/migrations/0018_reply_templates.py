@@ -43,7 +43,7 @@ def create_defaults(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0016_case_list_open_index'),
+        ('reports', '0017_desks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
