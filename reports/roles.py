@@ -46,6 +46,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "manage_municipal_accounts",
         "manage_reminders",
         "manage_reply_templates",
+        "manage_incidents",
+        "bulk_change_complaints",
     ),
     MUNICIPALITY: ("view_municipality_reports",),
 }

@@ -77,3 +77,16 @@ def send_reminder_digests() -> int:
     from reports.services.reminders import send_reminder_digests as send
 
     return send()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_case_job(job_id: int) -> str:
+    """Run one ``CaseJob`` (mass report or bulk action) from where it stands, in batches
+    (``reports.services.incidents.run_case_job``); safe to retry.
+
+    Returns:
+        The job's state.
+    """
+    from reports.services.incidents import run_case_job as run
+
+    return run(job_id=job_id).state

@@ -302,6 +302,8 @@ FOLLOWUP_SESSION_IDLE_SECONDS = env.int("FOLLOWUP_SESSION_IDLE_SECONDS", default
 # The first answer to a reporter is due this many working days after receipt.
 FIRST_RESPONSE_WORKING_DAYS = env.int("FIRST_RESPONSE_WORKING_DAYS", default=5)
 BACKOFFICE_PAGE_SIZE = env.int("BACKOFFICE_PAGE_SIZE", default=25)
+#: Cases per transaction in background jobs over many cases (mass reports, bulk actions).
+CASE_JOB_BATCH_SIZE = env.int("CASE_JOB_BATCH_SIZE", default=200)
 
 # --- 12. Annual statistics (docs/annual-statistics.md, docs/disclosure-control.md) --------------
 # How long `manage.py annual_statistics` waits for the worker.

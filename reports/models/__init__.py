@@ -16,6 +16,7 @@ from .complaint import (
     UnreadCase,
 )
 from .desk import Desk, DeskMunicipality
+from .incident import CaseJob, Incident, IncidentGround
 from .outbox import OutboundEmail
 from .reference import Municipality, MunicipalityList, MunicipalityMerger, Office
 from .reply_templates import ReplyTemplate
@@ -30,6 +31,9 @@ from .team import Team
 from .throttle import Throttle
 
 __all__ = [
+    "CaseJob",
+    "Incident",
+    "IncidentGround",
     "OFFICE_SCOPE",
     "AnnualReport",
     "MunicipalityGroupObjectPermission",

@@ -26,6 +26,7 @@ from reports.vocabulary import (
     Status,
 )
 
+from .incident import Incident
 from .reference import Municipality, Office
 from .team import Team
 
@@ -145,6 +146,14 @@ class Complaint(models.Model):
     societal_domain = models.CharField(_("societal domain"), max_length=30, blank=True,
                                        choices=SocietalDomain.choices)
     nature = models.CharField(_("nature"), max_length=30, blank=True, choices=Nature.choices)
+    #: The mass report this report is part of (``reports.services.incidents``); indexed by the
+    #: partial index ``complaint_incident`` below, not by the default foreign-key index.
+    incident = models.ForeignKey(Incident, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="complaints", db_index=False,
+                                 verbose_name=_("mass report"))
+    #: A caseworker changed this report's grounds, domain or nature while it was in a mass
+    #: report: it keeps its own classification instead of the incident's.
+    classification_overridden = models.BooleanField(_("own classification"), default=False)
 
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -201,6 +210,9 @@ class Complaint(models.Model):
                          condition=models.Q(assigned_to__isnull=True)
                          & ~models.Q(status__in=["closed", "rejected"])),
             models.Index(fields=["desk", "status", "-received_at"], name="complaint_desk_status"),
+            # The reports of one mass report, newest first (incident page, jobs, counting).
+            models.Index(fields=["incident", "-received_at", "-id"], name="complaint_incident",
+                         condition=models.Q(incident__isnull=False)),
         ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),
@@ -218,6 +230,8 @@ class Complaint(models.Model):
             ("view_dashboard", _("Can see the coordinator dashboard")),
             ("export_personal_data", _("Can export a reporter's personal data (GDPR art. 15)")),
             ("erase_personal_data", _("Can erase a reporter's personal data (GDPR art. 17)")),
+            ("manage_incidents", _("Can group reports into mass reports and handle them")),
+            ("bulk_change_complaints", _("Can change many cases at once from the case list")),
         ]
 
     def __str__(self) -> str:
@@ -270,6 +284,8 @@ class ComplaintHistory(AppendOnlyModel):
         LINK = "link", _("Related case linked")
         UNLINK = "unlink", _("Related case unlinked")
         DESK = "desk", _("Moved to another desk")
+        MASS_ADDED = "mass_added", _("Added to mass report")
+        MASS_REMOVED = "mass_removed", _("Removed from mass report")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,

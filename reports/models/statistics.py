@@ -39,6 +39,10 @@ class StatisticsRun(models.Model):
     #: Complaints counted on at least one form of the run (a complaint can be on two forms:
     #: the reporter's residence and the incident municipality); ``None`` for older runs.
     counted_cases = models.PositiveIntegerField(null=True, blank=True)
+    #: Of ``counted_cases``: those that were part of a mass report ("waarvan massameldingen"),
+    #: and the number of distinct mass reports (incidents) they concern; ``None`` for older runs.
+    mass_reports = models.PositiveIntegerField(null=True, blank=True)
+    mass_incidents = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

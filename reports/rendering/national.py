@@ -11,7 +11,11 @@ One line per municipality and cell group, columns ``NATIONAL_COLUMNS`` (format d
 * ``row``, ``row_label``: the code and Dutch legal label (the ground, for cross-tables);
 * ``column``, ``column_label``: for cross-tables the domain or nature code and label, else empty;
 * ``resident_here``, ``resident_elsewhere``, ``resident_total``, ``non_resident_here``, ``total``:
-  exact counts, as on the form.
+  exact counts, as on the form;
+* last, two lines for the whole office (``cbs_code`` and ``municipality`` empty), ``table``
+  ``mass_reports``: row ``reports`` (counted reports that were part of a mass report, "waarvan
+  massameldingen") and row ``incidents`` (the distinct mass reports they concern), the number
+  in ``total`` and the other count columns empty.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ from openpyxl import Workbook
 from reports.rendering.tables import row_label
 from reports.selectors.statistics import COLUMNS, CROSS_TABLES, NationalCount
 from reports.vocabulary import FORM_TABLES
+
+#: The Dutch labels of the two office-wide lines of table ``mass_reports``.
+MASS_LABELS = {"reports": "waarvan massameldingen",
+               "incidents": "aantal voorvallen van massameldingen"}
 
 NATIONAL_COLUMNS: tuple[str, ...] = (
     "year", "office", "cbs_code", "municipality", "table", "row", "row_label", "column",
@@ -54,6 +62,13 @@ def national_rows(*, count: NationalCount, year: int, office_code: str,
                 yield [*lead, name, row, row_label(table=row_table, row=row), column,
                        row_label(table=column_table, row=column),
                        *(counts[c] for c in COLUMNS)]
+    # The office as a whole, no municipality: "waarvan massameldingen".
+    office_lead = [year, office_code, "", ""]
+    blank = ["" for _column in COLUMNS[:-1]]
+    yield [*office_lead, "mass_reports", "reports", MASS_LABELS["reports"], "", "", *blank,
+           count.mass_reports]
+    yield [*office_lead, "mass_reports", "incidents", MASS_LABELS["incidents"], "", "", *blank,
+           count.mass_incidents]
 
 
 def national_csv(*, rows: Iterator[list[object]]) -> bytes:

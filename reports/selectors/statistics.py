@@ -139,6 +139,10 @@ class AnnualCount:
 
     forms: dict[str, Form]
     cases: int
+    #: Of ``cases``: those that were part of a mass report ("waarvan massameldingen"), and the
+    #: number of distinct mass reports (incidents) they concern.
+    mass_reports: int = 0
+    mass_incidents: int = 0
 
 
 def count_annual_year(*, office: Office, year: int) -> AnnualCount:
@@ -187,7 +191,12 @@ def _count_annual_forms(*, office: Office, year: int) -> AnnualCount:
             place(residence, incident, table, row, n)
     for form in forms.values():
         _complete(form)
-    return AnnualCount(forms=forms, cases=cases)
+    # Mass reports among the counted cases: one aggregate over the partial index
+    # ``complaint_incident`` (each report once, however many forms it is on).
+    mass = base.filter(incident__isnull=False).order_by().aggregate(
+        reports=Count("pk"), incidents=Count("incident", distinct=True))
+    return AnnualCount(forms=forms, cases=cases, mass_reports=mass["reports"] or 0,
+                       mass_incidents=mass["incidents"] or 0)
 
 
 def _complete(form: Form) -> None:
@@ -238,11 +247,15 @@ class NationalCount:
             ``CROSS_TABLES``: every ground code (vocabulary order) by every domain / nature code,
             zeros included, no total rows; a complaint counts once per ground, like table 2.
         cases: complaints on at least one form.
+        mass_reports, mass_incidents: of ``cases``, those in a mass report, and the number of
+            distinct mass reports they concern (``AnnualCount``).
     """
 
     forms: dict[str, Form]
     cross: dict[str, Cross]
     cases: int
+    mass_reports: int = 0
+    mass_incidents: int = 0
 
 
 def count_national_report(*, office: Office, year: int) -> NationalCount:
@@ -287,4 +300,6 @@ def count_national_report(*, office: Office, year: int) -> NationalCount:
                     counts["resident_total"] = counts["resident_here"] + counts[
                         "resident_elsewhere"]
                     counts["total"] = counts["resident_total"] + counts["non_resident_here"]
-    return NationalCount(forms=counted.forms, cross=cross, cases=counted.cases)
+    return NationalCount(forms=counted.forms, cross=cross, cases=counted.cases,
+                         mass_reports=counted.mass_reports,
+                         mass_incidents=counted.mass_incidents)

@@ -34,6 +34,7 @@ from reports.models import (
     ComplaintHandling,
     ComplaintHistory,
     Desk,
+    Incident,
     Message,
     Municipality,
     Note,
@@ -627,14 +628,151 @@ def classify_complaint(
     _check_besluit_rules(anonymity=locked.anonymity, handling=handling,
                          reporter_consents=locked.reporter_consents_mediation,
                          other_party_consents=locked.other_party_consents_mediation)
+    own_before = _own_classification(locked)
     _set_codes(locked, ComplaintGround, grounds)
     _set_codes(locked, ComplaintHandling, handling)
     after = _classification(locked)
     if after != before:
-        _save(locked, ["contact_type", "societal_domain", "nature"])
+        fields = ["contact_type", "societal_domain", "nature"]
+        if locked.incident_id is not None and _own_classification(locked) != own_before:
+            # Changed by hand inside a mass report: keep it, do not take the incident's over.
+            locked.classification_overridden = True
+            fields.append("classification_overridden")
+        _save(locked, fields)
         ComplaintHistory.objects.create(complaint=locked, actor=actor,
                                         action=History.CLASSIFICATION,
                                         from_value=before[:200], to_value=after[:200])
+    return locked
+
+
+def _own_classification(complaint: Complaint) -> tuple[list[str], str, str]:
+    """The part of the classification a mass report gives its reports: grounds, domain, nature."""
+    return (sorted(complaint.grounds.values_list("code", flat=True)),
+            complaint.societal_domain, complaint.nature)
+
+
+@transaction.atomic
+def apply_incident_classification(*, complaint: Complaint, actor: User, grounds: Iterable[str],
+                                  societal_domain: str, nature: str) -> bool:
+    """Give ``complaint`` its mass report's grounds, societal domain and nature, unless a
+    caseworker overrode its classification (``classification_overridden``).
+
+    Contact type and handling stay as they are (so Besluit art. 5 and 11 cannot be broken).
+    A change appends one ``CLASSIFICATION`` history row with ``actor``.
+
+    Returns:
+        True when the classification changed.
+
+    Raises:
+        PermissionDenied: ``actor`` may not change this complaint.
+    """
+    _require_change(actor, complaint)
+    locked = _lock(complaint, None)
+    if locked.classification_overridden:
+        return False
+    grounds = sorted(set(grounds))
+    _validate_codes(grounds, [])
+    before = _classification(locked)
+    if _own_classification(locked) == (grounds, societal_domain, nature):
+        return False
+    locked.societal_domain, locked.nature = societal_domain, nature
+    locked.full_clean(validate_unique=False, validate_constraints=False)
+    _set_codes(locked, ComplaintGround, grounds)
+    _save(locked, ["societal_domain", "nature"])
+    ComplaintHistory.objects.create(complaint=locked, actor=actor, action=History.CLASSIFICATION,
+                                    from_value=before[:200],
+                                    to_value=_classification(locked)[:200],
+                                    reason=_("Classification of the mass report"))
+    return True
+
+
+@transaction.atomic
+def add_to_incident(*, complaint: Complaint, actor: User, incident: Incident) -> bool:
+    """Make ``complaint`` part of the mass report ``incident`` and give it the incident's
+    classification (``apply_incident_classification``; a report that was in another incident
+    moves, and its override flag is cleared).
+
+    Appends a ``MASS_ADDED`` history row (the incident's title, as ``to_value``) with ``actor``.
+
+    Returns:
+        False when it was already in ``incident`` (nothing changes), else True.
+
+    Raises:
+        PermissionDenied: ``actor`` lacks ``reports.manage_incidents`` or may not change the
+            complaint.
+        ValidationError: the incident belongs to another office.
+    """
+    if not actor.has_perm("reports.manage_incidents"):
+        raise PermissionDenied
+    _require_change(actor, complaint)
+    locked = _lock(complaint, None)
+    if locked.incident_id == incident.pk:
+        return False
+    if incident.office_id != locked.office_id:
+        raise ValidationError(_("This mass report belongs to another office."), code="office")
+    previous = locked.incident
+    locked.incident, locked.classification_overridden = incident, False
+    _save(locked, ["incident", "classification_overridden"])
+    ComplaintHistory.objects.create(
+        complaint=locked, actor=actor, action=History.MASS_ADDED,
+        from_value=previous.title[:200] if previous else "", to_value=incident.title[:200])
+    apply_incident_classification(
+        complaint=locked, actor=actor, grounds=incident.grounds.values_list("code", flat=True),
+        societal_domain=incident.societal_domain, nature=incident.nature)
+    return True
+
+
+@transaction.atomic
+def remove_from_incident(*, complaint: Complaint, actor: User) -> bool:
+    """Take ``complaint`` out of its mass report; its classification stays as it is.
+
+    Appends a ``MASS_REMOVED`` history row with ``actor``.
+
+    Returns:
+        False when it was in no mass report, else True.
+
+    Raises:
+        PermissionDenied: ``actor`` lacks ``reports.manage_incidents`` or may not change it.
+    """
+    if not actor.has_perm("reports.manage_incidents"):
+        raise PermissionDenied
+    _require_change(actor, complaint)
+    locked = _lock(complaint, None)
+    previous = locked.incident
+    if previous is None:
+        return False
+    locked.incident, locked.classification_overridden = None, False
+    _save(locked, ["incident", "classification_overridden"])
+    ComplaintHistory.objects.create(complaint=locked, actor=actor, action=History.MASS_REMOVED,
+                                    from_value=previous.title[:200])
+    return True
+
+
+@transaction.atomic
+def record_handling(*, complaint: Complaint, actor: User, handling: Iterable[str]) -> Complaint:
+    """Set the manner(s) of handling of ``complaint`` (table 5 of the form), keeping the rest
+    of its classification; used before closing many cases with one handling.
+
+    Raises:
+        PermissionDenied: ``actor`` may not change this complaint.
+        ValidationError: an unknown code, or Besluit art. 5 or art. 11 forbids it for this
+            reporter (see ``_check_besluit_rules``).
+    """
+    _require_change(actor, complaint)
+    locked = _lock(complaint, None)
+    handling = sorted(set(handling))
+    _validate_codes([], handling)
+    _check_besluit_rules(anonymity=locked.anonymity, handling=handling,
+                         reporter_consents=locked.reporter_consents_mediation,
+                         other_party_consents=locked.other_party_consents_mediation)
+    before = _classification(locked)
+    if sorted(locked.handling.values_list("code", flat=True)) == handling:
+        return locked
+    _set_codes(locked, ComplaintHandling, handling)
+    _save(locked, [])
+    ComplaintHistory.objects.create(complaint=locked, actor=actor, action=History.CLASSIFICATION,
+                                    from_value=before[:200],
+                                    to_value=_classification(locked)[:200])
     return locked
 
 

@@ -179,6 +179,8 @@ class ReleasePlan:
             fingerprint is refused.
         cases: complaints counted on at least one form (``None`` for runs before it was kept);
             the office summary's table 1 total can be larger, see ``summary_complaints``.
+        mass_reports, mass_incidents: of ``cases``, those in a mass report and the number of
+            distinct mass reports ("waarvan massameldingen"; ``None`` for older runs).
     """
 
     office: Office
@@ -189,6 +191,8 @@ class ReleasePlan:
     fingerprint: str
     cases: int | None
     scopes: list[ScopePlan] = field(default_factory=list)
+    mass_reports: int | None = None
+    mass_incidents: int | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -240,7 +244,9 @@ def plan_release(*, office: Office, year: int) -> ReleasePlan:
                        run_ids={s.run_id for s in snapshots},
                        fingerprint=_fingerprint(office=office, year=year, threshold=threshold,
                                                 snapshots=snapshots),
-                       cases=source_run.counted_cases)
+                       cases=source_run.counted_cases,
+                       mass_reports=source_run.mass_reports,
+                       mass_incidents=source_run.mass_incidents)
     scopes = {OFFICE_SCOPE: disclosure.sum_forms(list(exact.values())), **exact}
     latest = latest_reports(office=office, year=year)
     for scope, form in scopes.items():
@@ -373,6 +379,10 @@ def _store_release(*, plan: ReleasePlan,
             exact_data: dict = {"tables": scope_plan.exact}
             if scope_plan.scope == OFFICE_SCOPE and plan.cases is not None:
                 exact_data["cases"] = plan.cases
+            if scope_plan.scope == OFFICE_SCOPE and plan.mass_reports is not None:
+                # "waarvan massameldingen": counted reports in a mass report, and incidents.
+                exact_data["mass_reports"] = plan.mass_reports
+                exact_data["mass_incidents"] = plan.mass_incidents
             report = AnnualReport.objects.create(
                 office=office, year=year, scope=scope_plan.scope,
                 municipality=municipalities.get(scope_plan.scope),

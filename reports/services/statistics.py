@@ -108,7 +108,8 @@ def execute_statistics_run(*, run_id: int) -> StatisticsRun:
             ])
             StatisticsRun.objects.filter(pk=run.pk).update(
                 state=StatisticsRun.State.SUCCEEDED, finished_at=timezone.now(), error="",
-                progress=len(forms), progress_total=len(forms), counted_cases=counted.cases)
+                progress=len(forms), progress_total=len(forms), counted_cases=counted.cases,
+                mass_reports=counted.mass_reports, mass_incidents=counted.mass_incidents)
     except Exception as exc:
         StatisticsRun.objects.filter(pk=run.pk).update(
             state=StatisticsRun.State.FAILED, finished_at=timezone.now(),

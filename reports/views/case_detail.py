@@ -40,10 +40,12 @@ from reports.forms import (
     VersionedForm,
     mark_field_errors,
 )
+from reports.forms_incidents import CaseIncidentForm
 from reports.forms_reply_templates import ReplyTemplatePickForm
 from reports.models import AccessLog, Attachment, Complaint, Message
 from reports.selectors import permissions, reply_templates
 from reports.selectors.cases import OverdueComplaint, with_overdue
+from reports.selectors.incidents import can_manage_incidents, open_incidents
 from reports.selectors.links import related_cases
 from reports.selectors.timeline import case_timeline
 from reports.services import casework
@@ -70,7 +72,7 @@ def _visible_case(request: HttpRequest, public_id: UUID) -> OverdueComplaint:
     ``is_overdue`` (``reports.selectors.cases.with_overdue``)."""
     visible = permissions.visible_complaints(user=request.user).select_related(
         "assigned_to", "incident_municipality", "reporter_residence", "office", "team",
-        "duplicate_of")
+        "duplicate_of", "incident")
     return get_object_or_404(with_overdue(queryset=visible), public_id=public_id)
 
 
@@ -163,6 +165,10 @@ def _render_detail(request: AuthenticatedHttpRequest, complaint: OverdueComplain
         context["attachment_form"] = AttachmentForm()
         if can_view_contact:
             context["reporter_form"] = ReporterDataForm(complaint=complaint)
+    context["can_manage_incidents"] = can_manage_incidents(user=user)
+    if can_change and context["can_manage_incidents"] and complaint.incident_id is None:
+        context["case_incident_form"] = CaseIncidentForm(
+            incidents=open_incidents(office=complaint.office))
     if permissions.can_assign(user=user, complaint=complaint):
         context["assign_form"] = AssignForm(
             users=permissions.assignable_users(desk_ids=[complaint.desk_id]),
@@ -197,9 +203,8 @@ def _timeline_newest_first(request: AuthenticatedHttpRequest) -> bool:
 
 #: The case page's sections (their ``id``), in page order; a save returns to its own section.
 SECTIONS: tuple[str, ...] = ("summary", "facts", "history", "assignment", "desk", "sharing",
-                             "status",
-                             "classification", "incident", "related", "reporter", "messages",
-                             "files", "notes")
+                             "status", "classification", "incident", "mass-report", "related",
+                             "reporter", "messages", "files", "notes")
 
 
 def _back(complaint: Complaint, section: str = "") -> HttpResponse:

@@ -23,10 +23,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from reports.filters import ComplaintFilter
+from reports.forms_incidents import MAX_BULK_CASES, BulkActionForm
 from reports.security import SecurityEvent, log_security_event
 from reports.selectors import cases, permissions
+from reports.selectors import incidents as incident_selectors
 from reports.selectors.cases import OverdueComplaint
 from reports.services import export as export_service
+from reports.services.reference import current_office
 from reports.types import AuthenticatedHttpRequest
 
 if TYPE_CHECKING:
@@ -82,7 +85,13 @@ def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(queryset, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    bulk_form = None
+    if incident_selectors.can_bulk_change(user=request.user):
+        bulk_form = BulkActionForm(users=permissions.assignable_users(),
+                                   incidents=incident_selectors.open_incidents(
+                                       office=current_office()))
     return render(request, "backoffice/complaint_list.html", {
+        "bulk_form": bulk_form, "bulk_max": MAX_BULK_CASES,
         "filter": filterset, "page": page, "query": query.urlencode(),
         "headers": _sort_headers(request.GET, sort), "sort": sort,
         "invalid_filters": filterset.is_bound and not filterset.is_valid(),

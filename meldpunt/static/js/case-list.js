@@ -12,3 +12,15 @@
     });
   if (!inUse) { filters.open = false; }
 })();
+
+// "Select all on this page": shown only with JavaScript; ticks or clears every case checkbox.
+(function () {
+  "use strict";
+  var all = document.querySelector("[data-select-all]");
+  if (!all) { return; }
+  var boxes = document.querySelectorAll("input[name=cases]");
+  all.hidden = false;
+  all.addEventListener("change", function () {
+    Array.prototype.forEach.call(boxes, function (box) { box.checked = all.checked; });
+  });
+})();
