@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0016_case_list_open_index'),
+        ('reports', '0018_reply_templates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
