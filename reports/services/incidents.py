@@ -300,7 +300,8 @@ def run_case_job(*, job_id: int, batch_size: int | None = None) -> CaseJob:
 @transaction.atomic
 def _run_batch(*, job_id: int, size: int) -> bool:
     """Handle the next batch of the job; False once it is finished."""
-    job = CaseJob.objects.select_for_update().select_related("actor", "incident").get(pk=job_id)
+    job = (CaseJob.objects.select_for_update(of=("self",)).select_related("actor", "incident")
+           .get(pk=job_id))
     if job.finished:
         return False
     ids = job.case_ids[job.position:job.position + size]

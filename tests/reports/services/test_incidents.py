@@ -1,0 +1,280 @@
+"""Mass reports (issue 11 §2) and bulk changes (issue 12 §3) through the services: grouping,
+inherited classification and its override, reply to all, close all, batching and retries."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from reports.models import CaseJob, Complaint, ComplaintHistory, Message, OutboundEmail
+from reports.services import complaints as case_services
+from reports.services import incidents as services
+from tests.factories import ComplaintFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(complaint: Complaint) -> list[str]:
+    return sorted(complaint.grounds.values_list("code", flat=True))
+
+
+@pytest.fixture
+def incident(office, coordinator):
+    return services.create_incident(office=office, actor=coordinator, title="Uitzending",
+                                    grounds=["race", "religion"], societal_domain="media_advertising",
+                                    nature="hostile_treatment")
+
+
+def run(job: CaseJob, batch_size: int | None = None) -> CaseJob:
+    return services.run_case_job(job_id=job.pk, batch_size=batch_size)
+
+
+def test_grouping_gives_each_report_the_incident_classification(incident, coordinator):
+    reports = [ComplaintFactory(grounds=["age"]) for _ in range(3)]
+
+    job = run(services.group_into_incident(incident=incident, actor=coordinator,
+                                           complaints=reports), batch_size=2)
+
+    assert (job.state, job.total, job.position, job.changed, job.skipped) == (
+        "succeeded", 3, 3, 3, [])
+    for report in reports:
+        report.refresh_from_db()
+        assert (report.incident_id, codes(report), report.societal_domain, report.nature,
+                report.classification_overridden) == (
+            incident.pk, ["race", "religion"], "media_advertising", "hostile_treatment", False)
+        actions = list(report.history.order_by("id").values_list("action", "actor"))
+        assert actions == [("created", None), ("mass_added", coordinator.pk),
+                           ("classification", coordinator.pk)]
+
+
+def test_a_retried_job_changes_nothing_twice(incident, coordinator):
+    reports = [ComplaintFactory() for _ in range(3)]
+    job = services.group_into_incident(incident=incident, actor=coordinator, complaints=reports)
+    run(job)
+    # A retry of the finished job, and a forced second pass from the start, add no history.
+    run(job)
+    CaseJob.objects.filter(pk=job.pk).update(state="running", position=0)
+    again = run(job)
+    assert ComplaintHistory.objects.filter(action="mass_added").count() == 3
+    assert [item["reason"] for item in again.skipped] == ["already in this mass report"] * 3
+
+
+def test_changing_a_reports_classification_in_an_incident_overrides_it(incident, coordinator):
+    report = ComplaintFactory()
+    run(services.group_into_incident(incident=incident, actor=coordinator, complaints=[report]))
+    report.refresh_from_db()
+    case_services.classify_complaint(complaint=report, actor=coordinator, contact_type="report",
+                                     grounds=["age"], societal_domain="media_advertising",
+                                     nature="hostile_treatment", handling=[])
+    other = ComplaintFactory()
+    run(services.group_into_incident(incident=incident, actor=coordinator, complaints=[other]))
+
+    job = services.classify_incident(incident=incident, actor=coordinator, grounds=["gender"],
+                                     societal_domain="police_justice", nature="violence")
+    run(job)
+
+    report.refresh_from_db()
+    other.refresh_from_db()
+    assert report.classification_overridden is True
+    assert (codes(report), report.societal_domain) == (["age"], "media_advertising")
+    assert (codes(other), other.societal_domain, other.nature) == (["gender"], "police_justice", "violence")
+    assert job.total == 1  # only the report that follows the incident
+
+
+def test_handling_alone_does_not_override(incident, coordinator):
+    report = ComplaintFactory()
+    run(services.group_into_incident(incident=incident, actor=coordinator, complaints=[report]))
+    report.refresh_from_db()
+    case_services.classify_complaint(complaint=report, actor=coordinator, contact_type="report",
+                                     grounds=["race", "religion"], societal_domain="media_advertising",
+                                     nature="hostile_treatment",
+                                     handling=["registration"])
+    report.refresh_from_db()
+    assert report.classification_overridden is False
+
+
+def test_removing_keeps_the_classification(incident, coordinator):
+    report = ComplaintFactory()
+    run(services.group_into_incident(incident=incident, actor=coordinator, complaints=[report]))
+    report.refresh_from_db()
+    assert case_services.remove_from_incident(complaint=report, actor=coordinator) is True
+    report.refresh_from_db()
+    assert (report.incident_id, codes(report)) == (None, ["race", "religion"])
+    assert report.history.filter(action="mass_removed", actor=coordinator).count() == 1
+
+
+def test_reply_to_all_records_a_message_per_case_and_emails_who_left_an_address(
+        incident, coordinator):
+    with_email = ComplaintFactory(reporter_email="melder@example.invalid",
+                                  consent_to_contact=True)
+    without = ComplaintFactory()
+    run(services.group_into_incident(incident=incident, actor=coordinator,
+                                     complaints=[with_email, without]))
+
+    job = run(services.reply_to_all(incident=incident, actor=coordinator,
+                                    body="We hebben uw melding ontvangen."))
+
+    assert (job.state, job.changed) == ("succeeded", 2)
+    for report in (with_email, without):
+        message = Message.objects.get(complaint=report)
+        assert (message.direction, message.author, message.body) == (
+            "out", coordinator, "We hebben uw melding ontvangen.")
+    assert list(OutboundEmail.objects.filter(kind="reporter_new_message")
+                .values_list("recipient", flat=True)) == ["melder@example.invalid"]
+    run(job)  # finished: a retry sends nothing again
+    assert Message.objects.count() == 2
+
+
+def test_reply_must_not_be_empty(incident, coordinator):
+    with pytest.raises(ValidationError):
+        services.reply_to_all(incident=incident, actor=coordinator, body="   ")
+
+
+def test_close_all_closes_open_reports_and_skips_closed_ones(incident, coordinator):
+    open_one = ComplaintFactory()
+    waiting = ComplaintFactory(status="in_progress")
+    closed = ComplaintFactory(status="closed")
+    anonymous = ComplaintFactory(anonymity="anonymous")
+    run(services.group_into_incident(incident=incident, actor=coordinator,
+                                     complaints=[open_one, waiting, closed, anonymous]))
+
+    job = run(services.close_incident(incident=incident, actor=coordinator, outcome="registered_only",
+                                      handling=["mediation"]), batch_size=1)
+
+    # Mediation needs both parties' consent (Besluit art. 11) and, for the anonymous
+    # reporter, a name (art. 5): every open report is refused and listed, none changes.
+    assert (job.state, job.changed) == ("succeeded", 0)
+    skipped = {item["case"]: item["reason"] for item in job.skipped}
+    assert skipped[closed.case_number] == "already closed or not taken on"
+    assert skipped[anonymous.case_number].endswith("(Besluit art. 5).")
+    assert skipped[open_one.case_number].endswith("(Besluit art. 11).")
+    for report in (open_one, waiting, anonymous):
+        report.refresh_from_db()
+        assert report.status != "closed"
+        assert not report.handling.exists()
+
+
+def test_close_all_with_one_outcome_and_handling(incident, coordinator):
+    reports = [ComplaintFactory(), ComplaintFactory(status="in_progress")]
+    closed = ComplaintFactory(status="closed")
+    run(services.group_into_incident(incident=incident, actor=coordinator,
+                                     complaints=[*reports, closed]))
+
+    job = run(services.close_incident(incident=incident, actor=coordinator,
+                                      outcome="registered_only", handling=["registration"]))
+
+    assert (job.state, job.total, job.changed) == ("succeeded", 3, 2)
+    assert job.skipped == [{"case": closed.case_number,
+                            "reason": "already closed or not taken on"}]
+    for report in reports:
+        report.refresh_from_db()
+        assert (report.status, report.outcome,
+                list(report.handling.values_list("code", flat=True))) == (
+            "closed", "registered_only", ["registration"])
+        assert report.history.filter(action="status", actor=coordinator,
+                                     to_value="closed:registered_only").count() == 1
+    incident.refresh_from_db()
+    assert incident.closed_at is not None
+    closed.refresh_from_db()
+    assert closed.history.filter(action="status").count() == 0
+
+
+def test_close_all_needs_outcome_and_handling(incident, coordinator):
+    with pytest.raises(ValidationError):
+        services.close_incident(incident=incident, actor=coordinator, outcome="",
+                                handling=["registration"])
+    with pytest.raises(ValidationError):
+        services.close_incident(incident=incident, actor=coordinator, outcome="registered_only",
+                                handling=[])
+
+
+def test_incident_actions_need_the_permission(office, incident, caseworker):
+    with pytest.raises(PermissionDenied):
+        services.create_incident(office=office, actor=caseworker, title="x")
+    with pytest.raises(PermissionDenied):
+        services.reply_to_all(incident=incident, actor=caseworker, body="x")
+    with pytest.raises(PermissionDenied):
+        services.close_incident(incident=incident, actor=caseworker, outcome="registered_only",
+                                handling=["registration"])
+
+
+def test_cases_the_actor_may_not_change_are_refused_not_changed(incident, coordinator,
+                                                                caseworker):
+    # A caseworker who somehow got the job (e.g. permission withdrawn later) changes nothing.
+    report = ComplaintFactory()
+    job = services.start_case_job(kind=CaseJob.Kind.GROUP, actor=caseworker,
+                                  incident=incident, case_ids=[report.pk])
+    job = run(job)
+    report.refresh_from_db()
+    assert report.incident_id is None
+    assert job.skipped == [{"case": report.case_number,
+                            "reason": "you may not change this case"}]
+
+
+def test_bulk_status_is_refused_when_one_case_cannot_move(coordinator):
+    movable = ComplaintFactory()
+    closed = ComplaintFactory(status="closed")
+    with pytest.raises(ValidationError) as error:
+        services.bulk_change(actor=coordinator, complaints=[movable, closed], kind="status",
+                             params={"to_status": "in_progress"})
+    assert closed.case_number in error.value.messages[0]
+    assert CaseJob.objects.count() == 0
+
+
+def test_bulk_status_assign_and_share_per_case(coordinator, caseworker):
+    from reports.services.teams import create_team
+
+    team = create_team(name="Noord")
+    reports = [ComplaintFactory(), ComplaintFactory()]
+    run(services.bulk_change(actor=coordinator, complaints=reports, kind="status",
+                             params={"to_status": "in_progress"}))
+    run(services.bulk_change(actor=coordinator, complaints=reports, kind="assign",
+                             params={"assignee": caseworker.pk}))
+    job = run(services.bulk_change(actor=coordinator, complaints=reports, kind="share",
+                                   params={"team": team.pk}))
+    assert job.changed == 2
+    for report in reports:
+        report.refresh_from_db()
+        assert (report.status, report.assigned_to, report.team) == ("in_progress", caseworker,
+                                                                    team)
+        assert list(report.history.exclude(action="created").values_list("action", "actor")) \
+            == [("status", coordinator.pk), ("assignment", coordinator.pk),
+                ("team", coordinator.pk)]
+
+
+def test_bulk_needs_the_permission_and_at_most_500(caseworker, coordinator):
+    report = ComplaintFactory()
+    with pytest.raises(PermissionDenied):
+        services.bulk_change(actor=caseworker, complaints=[report], kind="status",
+                             params={"to_status": "in_progress"})
+    with pytest.raises(ValidationError) as error:
+        services.check_selection_size(501)
+    assert error.value.code == "too_many"
+    with pytest.raises(ValidationError):
+        services.bulk_change(actor=coordinator, complaints=[], kind="status",
+                             params={"to_status": "in_progress"})
+
+
+def test_a_thousand_reports_in_batches(incident, coordinator):
+    """1,000 reports grouped and closed in batches of 250: four transactions per job, every
+    report changed once with its own history rows."""
+    from reports.models import ComplaintHandling
+
+    office = incident.office
+    first = ComplaintFactory()
+    # Bulk-insert synthetic reports (registering each through the service takes too long).
+    Complaint.objects.bulk_create([
+        Complaint(office=office, case_number=f"MDD-2020-X{n:05d}", received_at=first.received_at,
+                  channel="online", description="", first_response_due=first.first_response_due)
+        for n in range(999)])
+    ids = list(Complaint.objects.values_list("pk", flat=True))
+    job = services.start_case_job(kind=CaseJob.Kind.GROUP, actor=coordinator,
+                                  incident=incident, case_ids=ids)
+    job = run(job, batch_size=250)
+    assert (job.state, job.changed, job.position) == ("succeeded", 1000, 1000)
+    assert Complaint.objects.filter(incident=incident, societal_domain="media_advertising").count() == 1000
+    job = run(services.close_incident(incident=incident, actor=coordinator, outcome="registered_only",
+                                      handling=["registration"]), batch_size=250)
+    assert (job.state, job.changed) == ("succeeded", 1000)
+    assert Complaint.objects.filter(status="closed").count() == 1000
+    assert ComplaintHandling.objects.count() == 1000
