@@ -121,6 +121,25 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
                                             {**COORDINATOR_PAGE, "coordinator": 302}),
     "backoffice:municipal_account_deactivate": ("post", "account",
                                                 {**COORDINATOR_PAGE, "coordinator": 302}),
+    # Mass reports and bulk actions (issue 11 §2, issue 12 §3): coordinators only.
+    "backoffice:incident_list": ("get", "none", COORDINATOR_PAGE),
+    "backoffice:incident_create": ("post", "none", {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:incident_detail": ("get", "incident", COORDINATOR_PAGE),
+    "backoffice:incident_classify": ("post", "incident",
+                                     {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:incident_reply": ("post", "incident", {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:incident_close": ("post", "incident", {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:incident_remove_case": ("post", "incident_case",
+                                        {**COORDINATOR_PAGE, "coordinator": 302}),
+    "backoffice:case_incident": ("post", "case", CASE_POST_COORDINATOR),
+    # Nothing selected: back to the list with a message.
+    "backoffice:bulk_action": ("post", "none", {**COORDINATOR_PAGE, "coordinator": 302}),
+    # A job is seen by its actor (here the coordinator) and those who manage mass reports.
+    "backoffice:case_job": ("get", "job", {"anonymous": LOGIN, "unassigned": 404,
+                                           "assigned": 404, "team": 404, "coordinator": 200}),
+    "backoffice:case_job_restart": ("post", "job", {"anonymous": LOGIN, "unassigned": 404,
+                                                    "assigned": 404, "team": 404,
+                                                    "coordinator": 302}),
     "municipal:reports": ("get", "none", MUNICIPAL_LIST),
     "municipal:report_file": ("get", "report", MUNICIPAL_FILE),
 }
@@ -182,8 +201,19 @@ def world(office, coordinator, login_as, settings, tmp_path):
     account = create_municipal_account(
         username="assen", email="assen@example.invalid",
         municipalities=[Municipality.objects.get(code="GM0106")], actor=coordinator)
+    from reports.models import CaseJob
+    from reports.services.complaints import add_to_incident
+    from reports.services.incidents import create_incident, start_case_job
+
+    incident = create_incident(office=office, actor=coordinator, title="Uitzending")
+    add_to_incident(complaint=case, actor=coordinator, incident=incident)
+    job = start_case_job(kind=CaseJob.Kind.GROUP, actor=coordinator, incident=incident,
+                         case_ids=[])
     kwargs = {
         "none": {},
+        "incident": {"public_id": incident.public_id},
+        "incident_case": {"public_id": incident.public_id, "case_id": case.public_id},
+        "job": {"public_id": job.public_id},
         "case": {"public_id": case.public_id},
         "case_other": {"public_id": case.public_id, "other_id": other.public_id},
         "attachment": {"public_id": case.public_id, "attachment_id": attachment.public_id},
