@@ -308,7 +308,7 @@ def _run_batch(*, job_id: int, size: int) -> bool:
     if not ids:
         job.state, job.finished_at = CaseJob.State.SUCCEEDED, timezone.now()
         if job.kind == CaseJob.Kind.CLOSE and job.incident is not None:
-            Incident.objects.filter(pk=job.incident_id).update(closed_at=job.finished_at)
+            Incident.objects.filter(pk=job.incident.pk).update(closed_at=job.finished_at)
         job.save(update_fields=["state", "finished_at"])
         return False
     handler = _HANDLERS[job.kind]

@@ -28,7 +28,7 @@ from reports.forms_incidents import (
     MassReportForm,
     ReplyAllForm,
 )
-from reports.models import CaseJob, Incident
+from reports.models import CaseJob, Complaint, Incident
 from reports.selectors import incidents as incident_selectors
 from reports.selectors import permissions
 from reports.services import complaints as case_services
@@ -234,11 +234,11 @@ def case_incident(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
         _form_errors(request, form)
         return redirect(back)
     data = form.cleaned_data
+    others: list[Complaint] = []
     try:
         with transaction.atomic():
             if data["mode"] == "existing":
                 incident = data["incident"]
-                others = []
             elif data["mode"] == "same_as":
                 other = permissions.visible_complaints(user=request.user).filter(
                     case_number__iexact=data["case_number"].strip()).exclude(
@@ -246,7 +246,7 @@ def case_incident(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
                 if other is None:
                     raise ValidationError(_("No case with this number that you can see."))
                 if other.incident is not None:
-                    incident, others = other.incident, []
+                    incident = other.incident
                 else:
                     incident = incident_services.create_incident(
                         office=office, actor=request.user,
@@ -259,7 +259,6 @@ def case_incident(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRes
                     office=office, actor=request.user, title=data["title"],
                     grounds=complaint.grounds.values_list("code", flat=True),
                     societal_domain=complaint.societal_domain, nature=complaint.nature)
-                others = []
             for case in [*others, complaint]:
                 case_services.add_to_incident(complaint=case, actor=request.user,
                                               incident=incident)

@@ -21,7 +21,8 @@ def codes(complaint: Complaint) -> list[str]:
 @pytest.fixture
 def incident(office, coordinator):
     return services.create_incident(office=office, actor=coordinator, title="Uitzending",
-                                    grounds=["race", "religion"], societal_domain="media_advertising",
+                                    grounds=["race", "religion"],
+                                    societal_domain="media_advertising",
                                     nature="hostile_treatment")
 
 
@@ -77,7 +78,8 @@ def test_changing_a_reports_classification_in_an_incident_overrides_it(incident,
     other.refresh_from_db()
     assert report.classification_overridden is True
     assert (codes(report), report.societal_domain) == (["age"], "media_advertising")
-    assert (codes(other), other.societal_domain, other.nature) == (["gender"], "police_justice", "violence")
+    assert (codes(other), other.societal_domain, other.nature) == (
+        ["gender"], "police_justice", "violence")
     assert job.total == 1  # only the report that follows the incident
 
 
@@ -86,7 +88,8 @@ def test_handling_alone_does_not_override(incident, coordinator):
     run(services.group_into_incident(incident=incident, actor=coordinator, complaints=[report]))
     report.refresh_from_db()
     case_services.classify_complaint(complaint=report, actor=coordinator, contact_type="report",
-                                     grounds=["race", "religion"], societal_domain="media_advertising",
+                                     grounds=["race", "religion"],
+                                     societal_domain="media_advertising",
                                      nature="hostile_treatment",
                                      handling=["registration"])
     report.refresh_from_db()
@@ -138,8 +141,9 @@ def test_close_all_closes_open_reports_and_skips_closed_ones(incident, coordinat
     run(services.group_into_incident(incident=incident, actor=coordinator,
                                      complaints=[open_one, waiting, closed, anonymous]))
 
-    job = run(services.close_incident(incident=incident, actor=coordinator, outcome="registered_only",
-                                      handling=["mediation"]), batch_size=1)
+    job = run(services.close_incident(incident=incident, actor=coordinator,
+                                      outcome="registered_only", handling=["mediation"]),
+              batch_size=1)
 
     # Mediation needs both parties' consent (Besluit art. 11) and, for the anonymous
     # reporter, a name (art. 5): every open report is refused and listed, none changes.
@@ -272,9 +276,11 @@ def test_a_thousand_reports_in_batches(incident, coordinator):
                                   incident=incident, case_ids=ids)
     job = run(job, batch_size=250)
     assert (job.state, job.changed, job.position) == ("succeeded", 1000, 1000)
-    assert Complaint.objects.filter(incident=incident, societal_domain="media_advertising").count() == 1000
-    job = run(services.close_incident(incident=incident, actor=coordinator, outcome="registered_only",
-                                      handling=["registration"]), batch_size=250)
+    assert Complaint.objects.filter(incident=incident,
+                                    societal_domain="media_advertising").count() == 1000
+    job = run(services.close_incident(incident=incident, actor=coordinator,
+                                      outcome="registered_only", handling=["registration"]),
+              batch_size=250)
     assert (job.state, job.changed) == ("succeeded", 1000)
     assert Complaint.objects.filter(status="closed").count() == 1000
     assert ComplaintHandling.objects.count() == 1000
