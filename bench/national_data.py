@@ -20,7 +20,8 @@ complaints. The script migrates the database (created if missing; its name must 
 
 Rows are generated and copied as a stream (memory stays flat at 1,000,000). Descriptions are
 one encrypted synthetic text shared by every row, reporter contact fields are empty (encrypted
-fields would otherwise cost a Fernet operation each), search indexes are empty. Deterministic
+fields would otherwise cost a Fernet operation each); search indexes come from a pool of 1,000
+(``search_indexes``: common words in a third of the cases, rare ones in 0.5%). Deterministic
 for a given ``--seed``. Synthetic data only.
 """
 
@@ -61,12 +62,14 @@ from reports.models import (  # noqa: E402
     Municipality,
 )
 from reports.models.complaint import CaseNumberSequence  # noqa: E402
+from reports.services.status_counts import recount_statuses  # noqa: E402
 from reports.timezones import AMSTERDAM  # noqa: E402
 from reports.vocabulary import (  # noqa: E402
     FINAL_STATUSES,
     Channel,
     ContactType,
     Ground,
+    IncidentPlace,
     Handling,
     Nature,
     Outcome,
@@ -96,8 +99,23 @@ def _users() -> tuple[int, int, list[int]]:
     return coordinator, caseworker, others
 
 
+#: Words of the synthetic descriptions' search index: common ones in many cases, rare ones in few.
+COMMON_WORDS = ("weigering", "ingang", "afkomst", "werk", "huur", "school", "politie", "buren")
+RARE_WORDS = tuple(f"zeldzaam{n:03d}" for n in range(200))
+
+
+def search_indexes(*, seed: int) -> list[str]:
+    """1,000 distinct description search indexes (``crypto.index_terms``), computed once and
+    shared by the rows: every row gets two to four common words (each in about a third of the
+    cases) and one of 200 rare words (each in about 0.5% of the cases)."""
+    rng = random.Random(seed + 5)
+    return [crypto.index_terms(" ".join(
+        [*rng.sample(COMMON_WORDS, rng.randint(2, 4)), rng.choice(RARE_WORDS)]))
+        for _n in range(1000)]
+
+
 def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: int,
-                   office_code: str, codes: list[str], granted: set[int], caseworker: int,
+                   office_code: str, codes: list[str], names: dict[str, str], granted: set[int], caseworker: int,
                    others: list[int], seed: int) -> Iterator[tuple[object, ...]]:
     """The complaint rows in ``layout``'s order, ids 1..n in order of receipt. (``layout`` is
     read before: the connection is busy with the ``COPY`` while this runs.)"""
@@ -107,6 +125,7 @@ def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: i
     span = (now - start).total_seconds()
     description = crypto.encrypt_bytes(
         b"Synthetische melding: geweigerd bij de ingang vanwege afkomst.").decode("ascii")
+    indexes = search_indexes(seed=seed)
     channels, domains, natures = Channel.values, SocietalDomain.values, Nature.values
     outcomes = Outcome.values
     open_statuses = [s for s in Status.values if s not in FINAL_STATUSES]
@@ -130,6 +149,8 @@ def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: i
         else:
             assignee = rng.choice(others)
         incident = None if rng.random() < 0.2 else rng.choice(codes)
+        place = (IncidentPlace.MUNICIPALITY if incident else
+                 IncidentPlace.ONLINE if rng.random() < 0.5 else IncidentPlace.UNKNOWN)
         residence = None if rng.random() < 0.2 else rng.choice(codes)
         yield layout.row({
             "id": pk, "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -139,8 +160,10 @@ def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: i
             "status": status, "outcome": rng.choice(outcomes) if closed else "",
             "closed_at": received + datetime.timedelta(days=rng.randint(1, 90)) if closed
             else None,
-            "incident_municipality": incident, "reporter_residence": residence,
-            "description": description, "description_index": "",
+            "incident_municipality": incident, "incident_place": place,
+            "incident_municipality_name": names[incident] if incident else None,
+            "reporter_residence": residence,
+            "description": description, "description_index": rng.choice(indexes),
             "societal_domain": rng.choice(domains), "nature": rng.choice(natures),
             "assigned_to": assignee,
             "first_response_due": (received + datetime.timedelta(days=7)).date(),
@@ -160,8 +183,9 @@ def code_rows(*, n: int, codes: list[str], weights: tuple[float, ...],
 def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
     """Replace every complaint by ``n`` synthetic ones (see the module docstring)."""
     office = prepare_schema()
-    codes = sorted(Municipality.objects.filter(dissolved_on__isnull=True)
-                   .values_list("code", flat=True))
+    names = dict(Municipality.objects.filter(dissolved_on__isnull=True)
+                 .values_list("code", "name"))
+    codes = sorted(names)
     coordinator, caseworker, others = _users()
     granted = set(random.Random(seed + 3).sample(range(1, n + 1), min(granted_count, n)))
     table = Complaint._meta.db_table
@@ -176,7 +200,7 @@ def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
                            f"{ComplaintHandling._meta.db_table} RESTART IDENTITY CASCADE")
         _copy(table, layout.columns, complaint_rows(
             layout=layout, n=n, years=years, office_id=office.pk, office_code=office.code,
-            codes=codes, granted=granted, caseworker=caseworker, others=others, seed=seed))
+            codes=codes, names=names, granted=granted, caseworker=caseworker, others=others, seed=seed))
         _copy(ComplaintGround._meta.db_table, ["complaint_id", "code"], code_rows(
             n=n, codes=list(Ground.values), weights=(0.1, 0.6, 0.22, 0.08), seed=seed + 1))
         _copy(ComplaintHandling._meta.db_table, ["complaint_id", "code"], code_rows(
@@ -190,6 +214,7 @@ def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
             cursor.execute(f"SELECT EXTRACT(YEAR FROM received_at AT TIME ZONE 'Europe/Amsterdam')"
                            f"::int, count(*) FROM {table} GROUP BY 1")  # noqa: S608
             counts = cursor.fetchall()
+        recount_statuses()  # the dashboard's counter (the services keep it from here on)
         CaseNumberSequence.objects.filter(office=office).delete()
         CaseNumberSequence.objects.bulk_create([
             CaseNumberSequence(office=office, year=year, last_number=count)

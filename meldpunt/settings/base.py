@@ -304,6 +304,8 @@ FIRST_RESPONSE_WORKING_DAYS = env.int("FIRST_RESPONSE_WORKING_DAYS", default=5)
 BACKOFFICE_PAGE_SIZE = env.int("BACKOFFICE_PAGE_SIZE", default=25)
 #: Cases per transaction in background jobs over many cases (mass reports, bulk actions).
 CASE_JOB_BATCH_SIZE = env.int("CASE_JOB_BATCH_SIZE", default=200)
+# The case list counts (and pages through) at most this many cases; beyond, it says "more than".
+BACKOFFICE_COUNT_LIMIT = env.int("BACKOFFICE_COUNT_LIMIT", default=10_000)
 
 # --- 12. Annual statistics (docs/annual-statistics.md, docs/disclosure-control.md) --------------
 # How long `manage.py annual_statistics` waits for the worker.

@@ -126,6 +126,11 @@ class Complaint(models.Model):
     incident_place = models.CharField(_("place of the incident"), max_length=20,
                                       choices=IncidentPlace.choices,
                                       default=IncidentPlace.UNKNOWN)
+    #: The incident municipality's name, copied by ``save`` (and by the municipality update
+    #: service on a rename): the case list sorts by it through an index, not over a join to
+    #: 342 municipalities (issue 13). Null exactly when ``incident_municipality`` is.
+    incident_municipality_name = models.CharField(max_length=100, null=True, blank=True,
+                                                  editable=False)
     description = EncryptedTextField(_("what happened"), blank=True)
     #: Keyed hashes of the description's words (reports.crypto.index_terms): search without
     #: plaintext.
@@ -213,6 +218,9 @@ class Complaint(models.Model):
             # The reports of one mass report, newest first (incident page, jobs, counting).
             models.Index(fields=["incident", "-received_at", "-id"], name="complaint_incident",
                          condition=models.Q(incident__isnull=False)),
+            # The case list sorted by municipality (either direction, read backwards).
+            models.Index(fields=["incident_municipality_name", "id"],
+                         name="complaint_municipality_sort"),
         ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),
@@ -236,6 +244,39 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.case_number
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, keeping ``incident_municipality_name`` in step with ``incident_municipality``
+        (also when ``update_fields`` names only the municipality)."""
+        update_fields = kwargs.get("update_fields")
+        named = update_fields is not None and "incident_municipality" in update_fields
+        field = type(self).incident_municipality.field
+        if self.incident_municipality_id is None:
+            self.incident_municipality_name = None
+        elif field.is_cached(self):
+            self.incident_municipality_name = self.incident_municipality.name
+        elif named or self._state.adding:  # only an id was set: one read of the name
+            self.incident_municipality_name = Municipality.objects.filter(
+                pk=self.incident_municipality_id).values_list("name", flat=True).first()
+        if named:
+            kwargs["update_fields"] = {*update_fields, "incident_municipality_name"}
+        super().save(*args, **kwargs)
+
+
+class ComplaintStatusCount(models.Model):
+    """How many complaints have each status: the dashboard's per-status numbers without counting
+    1,000,000 rows (issue 13).
+
+    Kept by the services that set a status (``reports.services.complaints``: registration and
+    every status change) in the same transaction; ``recount_statuses`` rebuilds it from the
+    complaints (migration, benchmark loader). One row per status, zeros included.
+    """
+
+    status = models.CharField(max_length=30, choices=Status.choices, unique=True)
+    count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.count}"
 
 
 class ComplaintGround(models.Model):

@@ -101,6 +101,15 @@ def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
     return scope_to_desks(user=user, queryset=Complaint.objects.filter(pk__in=ids))
 
 
+def sees_every_complaint(*, user: AnyUser) -> bool:
+    """True when ``visible_complaints(user=user)`` is every complaint of every desk, unrestricted
+    (then office-wide counters such as ``ComplaintStatusCount`` describe exactly what the user
+    sees); a desk coordinator's view is scoped to their desks and is counted instead."""
+    return (user.is_authenticated and user.is_active
+            and user.has_perm("reports.view_all_complaints")
+            and desk_scope(user=user) is None)
+
+
 def open_unassigned_condition() -> Q:
     """The queue: cases nobody holds that are not closed or rejected (keep in step with the
     partial index ``complaint_open_unassigned`` on ``Complaint``)."""

@@ -44,6 +44,7 @@ from reports.models import (
 from reports.selectors import permissions
 from reports.services import receipts
 from reports.services.attachments import store_reporter_attachments
+from reports.services.status_counts import count_status_change
 from reports.services.notifications import (
     notify_office_of_new_report,
     notify_reporter_of_message,
@@ -242,6 +243,7 @@ def register_complaint(
         [ComplaintHandling(complaint=complaint, code=code) for code in dict.fromkeys(handling)])
     ComplaintHistory.objects.create(complaint=complaint, actor=actor, action=History.CREATED,
                                     to_value=status)
+    count_status_change(leaving=None, entering=status)
     logger.debug("complaint registered id=%s channel=%s", complaint.pk, channel)
     return complaint
 
@@ -482,6 +484,7 @@ def change_status(
     from_status = locked.status
     locked.status = to_status
     _save(locked, fields)
+    count_status_change(leaving=from_status, entering=to_status)
     details: dict[str, str] = {Status.CLOSED: outcome, Status.REJECTED: rejection_reason}
     detail = details.get(to_status, "")
     ComplaintHistory.objects.create(
@@ -509,6 +512,7 @@ def resume_after_reporter_activity(*, complaint: Complaint) -> Complaint:
         return locked
     from_status, locked.status = locked.status, to_status
     _save(locked, ["status"])
+    count_status_change(leaving=from_status, entering=to_status)
     ComplaintHistory.objects.create(complaint=locked, actor=None, action=History.STATUS,
                                     from_value=from_status, to_value=to_status,
                                     by_reporter=True)

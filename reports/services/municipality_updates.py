@@ -45,6 +45,7 @@ from django.db import transaction
 
 from reports.models import (
     AnnualReport,
+    Complaint,
     Municipality,
     MunicipalityList,
     MunicipalityMerger,
@@ -428,6 +429,9 @@ def apply_municipality_update(*, municipalities: list[ListedMunicipality],
         for m in plan.formers_added], ignore_conflicts=True)
     for code, _old, new in plan.renamed:
         Municipality.objects.filter(code=code).update(name=new)
+        # The case list's sort key (Complaint.incident_municipality_name) follows the name.
+        Complaint.objects.filter(incident_municipality=code).update(
+            incident_municipality_name=new)
     for code, _old, new in plan.moved:
         Municipality.objects.filter(code=code).update(province=new)
     for code, date in plan.dissolved:

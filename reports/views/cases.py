@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from reports.filters import ComplaintFilter
 from reports.forms_incidents import MAX_BULK_CASES, BulkActionForm
+from reports.pagination import BoundedPaginator
 from reports.security import SecurityEvent, log_security_event
 from reports.selectors import cases, permissions
 from reports.selectors import incidents as incident_selectors
@@ -80,9 +80,11 @@ def _sort_headers(query: QueryDict, sort: str) -> list[dict[str, object]]:
 @require_GET
 def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The cases the user may see, filtered, searched and sorted (newest first by default),
-    paginated."""
+    paginated: counted up to ``BACKOFFICE_COUNT_LIMIT`` ("more than 10,000 cases" beyond,
+    paged through the first 10,000; ``reports.pagination``)."""
     filterset, queryset, sort = _filtered_cases(request)
-    page = Paginator(queryset, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(queryset, settings.BACKOFFICE_PAGE_SIZE).get_page(
+        request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     bulk_form = None
@@ -129,5 +131,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Counts per status and per caseworker, and the overdue total, over the visible cases."""
     return render(request, "backoffice/dashboard.html", {
         "dashboard": cases.dashboard(
-            queryset=permissions.visible_complaints(user=request.user)),
+            queryset=permissions.visible_complaints(user=request.user),
+            desk_ids=permissions.desk_scope(user=request.user),
+            every_case=permissions.sees_every_complaint(user=request.user)),
     })
