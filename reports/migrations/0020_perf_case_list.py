@@ -61,7 +61,7 @@ def drop_search_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0016_case_list_open_index'),
+        ('reports', '0019_incidents'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
