@@ -49,6 +49,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from reports.models import Complaint  # noqa: E402
 
+settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
 START, END = "<!-- bench/case_list.py:start -->", "<!-- bench/case_list.py:end -->"
 LIST, DASHBOARD, PRIVACY = "/backoffice/", "/backoffice/dashboard/", "/melden/privacy/"
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from reports.models import AccessLog, Complaint, Team
 from reports.selectors import cases, reference
 from reports.selectors.permissions import assignable_users_for, visible_teams
+from reports.widgets import FastSelect, FastSelectMixin
 from reports.vocabulary import Channel, Ground, IncidentPlace, SocietalDomain, Status
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 YES_NO_VALUES: dict[str, bool | None] = {"": None, "unknown": None, "true": True, "false": False}
 
 
-class AllYesNoSelect(forms.NullBooleanSelect):
+class AllYesNoSelect(FastSelectMixin, forms.NullBooleanSelect):
     """Django's yes/no/unknown select, with "All" instead of "Unknown" for "no filter".
 
     Unlike Django's, it hands any other submitted value on as it is, so that
@@ -90,22 +91,30 @@ class ComplaintFilter(django_filters.FilterSet):
     """
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
+    # Drop-downs rendered in Python (reports.widgets): the municipality's 350 options through
+    # Django's per-option templates were most of the list page's time (issue 13).
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices,
+                                         widget=FastSelect)
     assignee = django_filters.ModelChoiceFilter(
         label=_("Caseworker"), field_name="assigned_to", queryset=None,
-        null_label=_("Unassigned"),
+        null_label=_("Unassigned"), widget=FastSelect,
     )
-    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all(),
+                                            widget=FastSelect)
     municipality = django_filters.ModelChoiceFilter(
         label=_("Municipality"), queryset=None, method="filter_municipality",
+        widget=FastSelect,
     )
     incident_place = django_filters.ChoiceFilter(label=_("Place of the incident"),
-                                                 choices=IncidentPlace.choices)
+                                                 choices=IncidentPlace.choices,
+                                                 widget=FastSelect)
     ground = django_filters.ChoiceFilter(label=_("Ground"), choices=Ground.choices,
-                                         method="filter_ground")
+                                         method="filter_ground", widget=FastSelect)
     societal_domain = django_filters.ChoiceFilter(label=_("Societal domain"),
-                                                  choices=SocietalDomain.choices)
-    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
+                                                  choices=SocietalDomain.choices,
+                                                  widget=FastSelect)
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices,
+                                          widget=FastSelect)
     received_after = django_filters.DateFilter(label=_("Received from"),
                                                method="filter_received_after")
     received_before = django_filters.DateFilter(label=_("Received until"),

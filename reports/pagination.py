@@ -39,7 +39,7 @@ class BoundedPaginator(Paginator):
     @cached_property
     def _bounded_count(self) -> int:
         """The number of rows, counted up to ``limit + 1`` (in any order)."""
-        return self.object_list.order_by()[:self.limit + 1].count()
+        return self.object_list.order_by().values("pk")[:self.limit + 1].count()
 
     @property
     def truncated(self) -> bool:

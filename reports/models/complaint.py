@@ -218,6 +218,12 @@ class Complaint(models.Model):
             # The reports of one mass report, newest first (incident page, jobs, counting).
             models.Index(fields=["incident", "-received_at", "-id"], name="complaint_incident",
                          condition=models.Q(incident__isnull=False)),
+            # The dashboard: open cases per holder (the queue too) with what "overdue" needs,
+            # read index-only (reports.selectors.cases.dashboard).
+            models.Index(fields=["assigned_to"],
+                         include=["status", "first_response_due", "first_response_at"],
+                         name="complaint_open_by_assignee",
+                         condition=~models.Q(status__in=["closed", "rejected"])),
             # The case list sorted by municipality (either direction, read backwards).
             models.Index(fields=["incident_municipality_name", "id"],
                          name="complaint_municipality_sort"),

@@ -183,3 +183,21 @@ def test_a_related_case_the_user_cannot_see_has_no_link(coordinator, caseworker)
     [related] = related_cases(complaint=a, user=caseworker)
 
     assert (related.case_number, related.public_id) == (b.case_number, None)
+
+
+def test_the_municipality_name_for_sorting_follows_the_incident_place(coordinator):
+    """``Complaint.incident_municipality_name`` (the case list's indexed sort key, issue 13) is
+    copied on registration and on every correction of the place."""
+    case = ComplaintFactory(incident_municipality="GM0114")
+    assert Complaint.objects.get(pk=case.pk).incident_municipality_name == "Emmen"
+
+    case = update_incident(complaint=case, actor=coordinator, expected_version=case.version,
+                           incident_municipality=Municipality.objects.get(code="GM0106"),
+                           incident_place=IncidentPlace.MUNICIPALITY,
+                           incident_date=None, channel=case.channel)
+    assert Complaint.objects.get(pk=case.pk).incident_municipality_name == "Assen"
+
+    update_incident(complaint=case, actor=coordinator, expected_version=case.version,
+                    incident_municipality=None, incident_place=IncidentPlace.ONLINE,
+                    incident_date=None, channel=case.channel)
+    assert Complaint.objects.get(pk=case.pk).incident_municipality_name is None

@@ -394,13 +394,20 @@ def _grow(coordinator, caseworker, count: int) -> None:
 @pytest.mark.parametrize(("role", "url", "expected"), [
     ("coordinator", LIST_URL, 14),
     ("caseworker", LIST_URL, 14),
-    ("coordinator", "/backoffice/dashboard/", 12),
+    ("coordinator", f"{LIST_URL}?q=Synthetic+incident&closed=1", 14),
+    ("caseworker", f"{LIST_URL}?q=2020&closed=1", 14),
+    ("coordinator", f"{LIST_URL}?sort=incident_municipality", 14),
+    ("caseworker", f"{LIST_URL}?sort=-incident_municipality&closed=1", 14),
+    ("coordinator", f"{LIST_URL}?closed=1&page=1000", 14),
+    ("coordinator", f"{LIST_URL}?status=new&municipality=GM0106", 15),  # + the municipality
+    ("coordinator", "/backoffice/dashboard/", 13),
 ])
 def test_exact_query_counts_per_page(request, login_as, coordinator, caseworker, office,
                                      django_assert_num_queries, role, url, expected):
     """Session, user, permissions and the page's own queries (list: the municipality and
-    caseworker drop-downs, the count and the page; dashboard: three aggregates and the
-    caseworkers), whether the office holds 3 cases or 15."""
+    caseworker drop-downs, the count and the page; dashboard: the status counter, open cases
+    per holder, unread per holder and the caseworkers), whether the office holds 3 cases or 15,
+    with a search, a sort by municipality, a page beyond the last or filters."""
     client = login_as(request.getfixturevalue(role))
     _grow(coordinator, caseworker, 3)
     assert client.get(url).status_code == 200  # warm up caches that do not depend on the data
@@ -410,3 +417,30 @@ def test_exact_query_counts_per_page(request, login_as, coordinator, caseworker,
     _grow(coordinator, caseworker, 12)
     with django_assert_num_queries(expected):
         client.get(url)
+
+
+def test_beyond_the_count_limit_the_list_says_more_than(login_as, coordinator, office, settings):
+    """The list counts up to ``BACKOFFICE_COUNT_LIMIT`` and pages through that many (issue 13:
+    no full count at 1,000,000 cases)."""
+    settings.BACKOFFICE_COUNT_LIMIT = 2
+    for _ in range(3):
+        ComplaintFactory()
+
+    response = login_as(coordinator).get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert by_testid(response.content, "count-truncated") == [
+        "More than 2 cases; narrow the filters to page through all of them"]
+    assert len(response.context["page"].object_list) == 2
+
+
+def test_within_the_count_limit_the_list_gives_the_exact_number(login_as, coordinator, office,
+                                                                 settings):
+    settings.BACKOFFICE_COUNT_LIMIT = 3
+    for _ in range(3):
+        ComplaintFactory()
+
+    response = login_as(coordinator).get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert by_testid(response.content, "count-truncated") == []
+    assert response.context["page"].paginator.count == 3
+    assert b"3 cases" in response.content
