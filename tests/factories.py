@@ -41,17 +41,24 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def desk(self, create: bool, extracted: object, **kwargs: object) -> None:
-        """``desk=<Desk>``: the desk the user belongs to (staff factories: the default desk)."""
-        if extracted is not None:
+        """``desk=<Desk>``: the desk the user belongs to; by default the office's default desk
+        (like every migrated staff user), ``desk=False``: no desk at all."""
+        if extracted is False:
+            self._no_desk = True
+            self.desks.clear()
+        elif extracted is not None:
             self.desks.set([extracted])
+        else:
+            _join_desk(self, None)
 
 
 def _join_desk(user, desk: object) -> None:
-    """Staff join the default desk unless already in a desk (``desk=`` given)."""
-    from reports.services.desks import default_desk
+    """Users join the default desk (when reference data is loaded) unless already in a desk."""
+    from reports.models import Desk
 
-    if not user.desks.exists():
-        default_desk(office=current_office()).members.add(user)
+    default = Desk.objects.filter(is_default=True).order_by("pk").first()
+    if default is not None and not getattr(user, "_no_desk", False) and not user.desks.exists():
+        default.members.add(user)
 
 
 class CaseworkerFactory(UserFactory):

@@ -208,18 +208,19 @@ def move_to_desk(*, complaint: Complaint, actor: User, desk: Desk,
     ComplaintGroupObjectPermission.objects.filter(content_object=locked).exclude(
         group__team__desk=desk).delete()
     fields = ["desk"]
-    if locked.assigned_to_id is not None and locked.assigned_to_id not in allowed:
+    assignee, team = locked.assigned_to, locked.team
+    if assignee is not None and assignee.pk not in allowed:
         for perm in ("reports.view_complaint", "reports.change_complaint"):
-            remove_perm(perm, locked.assigned_to, locked)
+            remove_perm(perm, assignee, locked)
         ComplaintHistory.objects.create(
             complaint=locked, actor=actor, action=ComplaintHistory.Action.ASSIGNMENT,
-            from_value=locked.assigned_to.get_username(), to_value="")
+            from_value=assignee.get_username(), to_value="")
         locked.assigned_to = None
         fields.append("assigned_to")
-    if locked.team_id is not None and locked.team.desk_id != desk.pk:
+    if team is not None and team.desk_id != desk.pk:
         ComplaintHistory.objects.create(
             complaint=locked, actor=actor, action=ComplaintHistory.Action.TEAM,
-            from_value=locked.team.name, to_value="")
+            from_value=team.name, to_value="")
         locked.team = None
         fields.append("team")
     UnreadCase.objects.filter(complaint=locked).exclude(user_id__in=allowed).delete()

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from reports.selectors import permissions
 from reports.models import AccessLog, Municipality, Office
 from reports.rendering.national import national_csv, national_rows, national_xlsx
+from reports.selectors import permissions
 from reports.selectors.statistics import count_national_report
 from reports.services.audit import log_access
 from reports.services.statistics import MAX_YEAR, MIN_YEAR

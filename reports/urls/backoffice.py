@@ -9,6 +9,7 @@ from reports.views import (
     case_detail,
     cases,
     incidents,
+    desks,
     municipal_accounts,
     privacy,
     registration,
@@ -149,4 +150,5 @@ urlpatterns = [
          name="incident_close"),
     path("massameldingen/<uuid:public_id>/zaken/<uuid:case_id>/verwijderen/",
          incidents.incident_remove_case, name="incident_remove_case"),
+    path("loketten/", desks.desk_settings, name="desk_settings"),
 ]

@@ -113,6 +113,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "backoffice:reply_templates": ("get", "none", COORDINATOR_PAGE),
     "backoffice:reply_template_new": ("get", "none", COORDINATOR_PAGE),
     "backoffice:reply_template_edit": ("get", "reply_template", COORDINATOR_PAGE),
+    # Office coordinators only (``manage_desks``): a desk coordinator gets 403.
+    "backoffice:desk_settings": ("get", "none", {**COORDINATOR_PAGE, "coordinator": 403}),
     "backoffice:municipal_account_link": ("post", "account",
                                           {**COORDINATOR_PAGE, "coordinator": 302}),
     "backoffice:municipal_account_unlink": ("post", "account_code",
