@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.forms import ModelChoiceField
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from reports.forms import typed_field
 from reports.forms_desks import DeskForm, DeskMemberForm, DeskPeriodForm, EndPeriodForm
 from reports.selectors import desks as desk_selectors
 from reports.services import desks as desk_services
@@ -36,7 +38,8 @@ def desk_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         "end": EndPeriodForm(post if action == "end" else None, prefix="end"),
     }
     for name in ("period", "member"):
-        forms[name].fields["desk"].queryset = desk_selectors.desks(office=office)
+        typed_field(forms[name], "desk", ModelChoiceField).queryset = desk_selectors.desks(
+            office=office)
     status = 200
     if action in forms:
         form = forms[action]
