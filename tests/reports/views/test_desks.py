@@ -1,0 +1,90 @@
+"""The desk management page and moving a case on the case page (issue 11 §1)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from reports.models import Complaint, DeskMunicipality
+from reports.services.desks import default_desk
+from tests.factories import (
+    CaseworkerFactory,
+    ComplaintFactory,
+    CoordinatorFactory,
+    OfficeCoordinatorFactory,
+    make_desk,
+)
+
+
+@pytest.fixture
+def national(office):
+    return OfficeCoordinatorFactory(username="national")
+
+
+def test_office_coordinator_gives_a_municipality_to_a_desk_and_overlap_is_refused(
+        login_as, national, office):
+    client = login_as(national)
+    zuid = make_desk("zuid", "Zuid")
+    url = reverse("backoffice:desk_settings")
+    assert client.get(url).status_code == 200
+    overlapping = client.post(url, {"action": "period", "period-desk": zuid.pk,
+                                    "period-municipality": "GM0114",
+                                    "period-valid_from": "2026-01-01"})
+    assert overlapping.status_code == 400
+    assert "valt al onder Meldpunt Discriminatie Drenthe" in overlapping.content.decode()
+    emmen = DeskMunicipality.objects.get(municipality="GM0114")
+    ended = client.post(url, {"action": "end", "end-period": emmen.pk,
+                              "end-valid_to": "2025-12-31"})
+    assert ended.status_code == 302
+    moved = client.post(url, {"action": "period", "period-desk": zuid.pk,
+                              "period-municipality": "GM0114",
+                              "period-valid_from": "2026-01-01"})
+    assert moved.status_code == 302
+    assert list(DeskMunicipality.objects.filter(municipality="GM0114").order_by(
+        "valid_from").values_list("desk__code", "valid_from", "valid_to")) == [
+        ("default", emmen.valid_from, emmen.valid_from.replace(2025, 12, 31)),
+        ("zuid", emmen.valid_from.replace(2026, 1, 1), None)]
+
+
+def test_bad_input_on_the_desk_page_is_a_400_not_a_500(login_as, national):
+    client = login_as(national)
+    url = reverse("backoffice:desk_settings")
+    assert client.post(url, {"action": "member", "member-desk": "x",
+                             "member-username": "nobody"}).status_code == 400
+    assert client.post(url, {"action": "end", "end-period": "999999",
+                             "end-valid_to": "nonsense"}).status_code == 400
+    assert client.post(url, {"action": "unknown"}).status_code == 400
+
+
+def test_desk_coordinator_may_not_manage_desks(login_as, office):
+    assert login_as(CoordinatorFactory()).get(
+        reverse("backoffice:desk_settings")).status_code == 403
+
+
+def test_moving_a_case_from_the_case_page(login_as, national, office):
+    zuid = make_desk("zuid", "Zuid")
+    case = ComplaintFactory(incident_municipality="GM0106")
+    client = login_as(national)
+    page = client.get(reverse("backoffice:complaint_detail", args=[case.public_id]))
+    assert 'id="desk"' in page.content.decode()
+    response = client.post(reverse("backoffice:move_desk", args=[case.public_id]),
+                           {"desk": zuid.pk, "version": case.version})
+    assert response.status_code == 302
+    assert Complaint.objects.get(pk=case.pk).desk == zuid
+
+
+def test_a_desk_coordinator_who_moves_a_case_away_lands_on_the_list(login_as, office):
+    zuid = make_desk("zuid", "Zuid")
+    coordinator = CoordinatorFactory()
+    zuid.members.add(coordinator)          # coordinator of both desks
+    case = ComplaintFactory(incident_municipality="GM0106")
+    client = login_as(coordinator)
+    response = client.post(reverse("backoffice:move_desk", args=[case.public_id]),
+                           {"desk": zuid.pk, "version": case.version})
+    assert response["Location"].endswith("#desk")
+    default_desk(office=office).members.remove(coordinator)
+    # A caseworker of the default desk may not move cases (no assign_complaint): 403.
+    worker = CaseworkerFactory()
+    other = ComplaintFactory(incident_municipality="GM0106")
+    assert login_as(worker).post(reverse("backoffice:move_desk", args=[other.public_id]),
+                                 {"desk": zuid.pk, "version": other.version}).status_code == 403
