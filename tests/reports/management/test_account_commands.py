@@ -106,3 +106,21 @@ def test_make_run_serves_and_links_on_the_chosen_port(arguments, port):
     assert (f"SITE_URL={site} .venv/bin/python manage.py runserver --insecure "
             f"127.0.0.1:{port}") in lines
     assert f'echo "Open {site}/melden/ (public form) and {site}/backoffice/"' in lines
+
+
+def test_create_staff_user_puts_the_account_in_a_desk(reference_data):
+    from tests.factories import make_desk
+
+    make_desk("zuid", "Zuid", ("GM0114",))
+    call_command("create_staff_user", "zuidwerker", "--role", "caseworker", "--desk", "zuid",
+                 stdout=StringIO())
+    call_command("create_staff_user", "noordwerker", "--role", "coordinator", stdout=StringIO())
+    user_model = get_user_model()
+    assert list(user_model.objects.get(username="zuidwerker").desks.values_list(
+        "code", flat=True)) == ["zuid"]
+    assert list(user_model.objects.get(username="noordwerker").desks.values_list(
+        "code", flat=True)) == ["default"]
+    with pytest.raises(CommandError, match="No desk 'west'; desks: default, zuid"):
+        call_command("create_staff_user", "west", "--role", "caseworker", "--desk", "west",
+                     stdout=StringIO())
+    assert not user_model.objects.filter(username="west").exists()
