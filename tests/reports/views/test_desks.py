@@ -88,3 +88,15 @@ def test_a_desk_coordinator_who_moves_a_case_away_lands_on_the_list(login_as, of
     other = ComplaintFactory(incident_municipality="GM0106")
     assert login_as(worker).post(reverse("backoffice:move_desk", args=[other.public_id]),
                                  {"desk": zuid.pk, "version": other.version}).status_code == 403
+
+
+def test_dashboard_and_filters_list_only_the_desks_people(login_as, office):
+    zuid = make_desk("zuid", "Zuid", ("GM0114",))
+    coordinator = CoordinatorFactory()
+    CaseworkerFactory(username="noordwerker")
+    CaseworkerFactory(username="zuidwerker", desk=zuid)
+    client = login_as(coordinator)
+    dashboard = client.get(reverse("backoffice:dashboard")).content.decode()
+    assert "noordwerker" in dashboard and "zuidwerker" not in dashboard
+    listing = client.get(reverse("backoffice:complaint_list")).content.decode()
+    assert "noordwerker" in listing and "zuidwerker" not in listing
