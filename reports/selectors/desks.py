@@ -62,18 +62,32 @@ def desks(*, office: Office | None = None) -> QuerySet[Desk]:
 
 def across_desk_users() -> QuerySet:
     """Users who hold ``reports.work_across_desks`` (by group or directly), and superusers."""
-    perm = Q(content_type__app_label="reports", codename=ACROSS_DESKS)
     from django.contrib.auth.models import Permission
 
-    permission = Permission.objects.filter(perm)
-    return get_user_model().objects.filter(
-        Q(is_superuser=True) | Q(groups__permissions__in=permission)
-        | Q(user_permissions__in=permission))
+    user_model = get_user_model()
+    permission = Permission.objects.filter(content_type__app_label="reports",
+                                           codename=ACROSS_DESKS)
+    by_group = user_model.groups.through.objects.filter(
+        group__permissions__in=permission).values("user_id")
+    direct = user_model.user_permissions.through.objects.filter(
+        permission__in=permission).values("user_id")
+    return user_model.objects.filter(Q(is_superuser=True) | Q(pk__in=by_group)
+                                     | Q(pk__in=direct))
+
+
+def desk_people(*, desk_ids: list[int]) -> QuerySet:
+    """Ids (a ``values("pk")`` subquery) of the members of these desks and of their teams."""
+    from reports.models import Team
+
+    user_model = get_user_model()
+    members = Desk.members.through.objects.filter(desk_id__in=desk_ids).values("user_id")
+    in_teams = user_model.groups.through.objects.filter(
+        group__in=Team.objects.filter(desk_id__in=desk_ids).values("group_id")).values("user_id")
+    return user_model.objects.filter(Q(pk__in=members) | Q(pk__in=in_teams)).values("pk")
 
 
 def desk_user_ids(*, desk_id: int) -> list[int]:
     """Ids of the users who may work on ``desk``'s cases: its members, its teams' members and
     users who work across desks (active or not: rights are revoked from everybody else)."""
-    members = get_user_model().objects.filter(
-        Q(desks__pk=desk_id) | Q(groups__team__desk=desk_id)).values_list("pk", flat=True)
+    members = desk_people(desk_ids=[desk_id]).values_list("pk", flat=True)
     return sorted(set(members) | set(across_desk_users().values_list("pk", flat=True)))

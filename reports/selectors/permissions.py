@@ -46,10 +46,12 @@ def desk_scope(*, user: AnyUser) -> frozenset[int] | None:
         return None
     cached = getattr(user, DESK_CACHE, None)
     if cached is None:
-        from reports.models import Desk
+        from reports.models import Desk, Team
 
-        cached = frozenset(Desk.objects.filter(Q(members=user.pk) | Q(teams__group__user=user.pk))
-                           .values_list("pk", flat=True).distinct())
+        member_of = Desk.members.through.objects.filter(user_id=user.pk).values("desk_id")
+        teams_of = Team.objects.filter(group__user=user.pk).values("desk_id")
+        cached = frozenset(Desk.objects.filter(Q(pk__in=member_of) | Q(pk__in=teams_of))
+                           .values_list("pk", flat=True))
         setattr(user, DESK_CACHE, cached)
     return cached
 
@@ -187,8 +189,11 @@ def assignable_users(*, desk_ids: Iterable[int | None] | None = None) -> QuerySe
     users = user_model.objects.filter(
         Q(groups__permissions=permission) | Q(user_permissions=permission), is_active=True)
     if desk_ids is not None:
+        from reports.selectors.desks import desk_people
+
         ids = sorted(pk for pk in desk_ids if pk is not None)
-        users = users.filter(Q(desks__pk__in=ids) | Q(groups__team__desk__in=ids)
+        # Subqueries, not joins: OR over several many-to-many joins multiplies rows.
+        users = users.filter(Q(pk__in=desk_people(desk_ids=ids))
                              | Q(pk__in=across_desk_users().values("pk")))
     return users.distinct().order_by("username")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -35,6 +35,7 @@ from reports.models import (
     StatisticsRun,
 )
 from reports.roles import CASEWORKER, COORDINATOR, MUNICIPALITY, ROLE_PERMISSIONS
+from reports.selectors import permissions
 from reports.selectors.reports import (
     VIEW_REPORTS,
     accounts_of_municipality,
@@ -326,8 +327,12 @@ def release_annual_reports(*, office: Office, year: int,
             or changed while protecting (``stale_run``), the state differs from the confirmed
             preview (``preview_changed``), or the disclosure audit failed for at least one
             scope (``audit_failed``; the message names the scopes).
+        PermissionDenied: ``actor`` works for some desks of the office only (releasing is
+            office-wide; ``reports.selectors.permissions.covers_office``).
     """
     check_statistics_year(year)
+    if actor is not None and not permissions.covers_office(user=actor, office_id=office.pk):
+        raise PermissionDenied
     if run is None and not AnnualSnapshot.objects.filter(office=office, year=year).exists():
         counting = StatisticsRun.objects.create(office=office, year=year, requested_by=actor)
         run = execute_statistics_run(run_id=counting.pk)
