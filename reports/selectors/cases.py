@@ -334,7 +334,21 @@ def dashboard(*, queryset: QuerySet[Complaint], today: datetime.date | None = No
     )
 
 
-def access_log_entries() -> QuerySet[AccessLog]:
+def access_log_entries(*, desk_ids: frozenset[int] | None = None) -> QuerySet[AccessLog]:
     """Every access-log entry, newest first, with the user joined in (filter with
-    ``reports.filters.AccessLogFilter``)."""
-    return AccessLog.objects.select_related("user").order_by("-at", "-id")
+    ``reports.filters.AccessLogFilter``).
+
+    Args:
+        desk_ids: ``permissions.desk_scope`` of the reader, ``None`` when they cover the whole
+            office (``permissions.covers_office``): everything. Otherwise only
+            entries about cases of these desks, and entries about no case by these desks'
+            people (a desk coordinator does not see other desks' case numbers).
+    """
+    entries = AccessLog.objects.select_related("user").order_by("-at", "-id")
+    if desk_ids is None:
+        return entries
+    from reports.selectors.desks import desk_people
+
+    ids = sorted(desk_ids)
+    return entries.filter(Q(complaint__desk__in=ids)
+                          | Q(complaint__isnull=True, user__in=desk_people(desk_ids=ids)))

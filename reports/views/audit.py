@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from reports.filters import AccessLogFilter, ComplaintFilter
-from reports.selectors import cases
+from reports.selectors import cases, permissions
+from reports.services.reference import current_office
 from reports.types import AuthenticatedHttpRequest
 
 #: The access log's detail keys, as the page names them.
@@ -42,7 +43,10 @@ def detail_rows(detail: dict) -> list[tuple[str, str]]:
 def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Access-log entries, newest first, paginated, filterable by ``user`` (a user id) and
     ``case`` (a case number). Shows identifiers only."""
-    filterset = AccessLogFilter(request.GET or None, queryset=cases.access_log_entries())
+    filterset = AccessLogFilter(request.GET or None, queryset=cases.access_log_entries(
+        desk_ids=None if permissions.covers_office(user=request.user,
+                                                   office_id=current_office().pk)
+        else permissions.desk_scope(user=request.user)))
     page = Paginator(filterset.qs, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -100,3 +100,17 @@ def test_dashboard_and_filters_list_only_the_desks_people(login_as, office):
     assert "noordwerker" in dashboard and "zuidwerker" not in dashboard
     listing = client.get(reverse("backoffice:complaint_list")).content.decode()
     assert "noordwerker" in listing and "zuidwerker" not in listing
+
+
+def test_access_log_of_a_desk_coordinator_holds_only_their_desks_cases(login_as, office):
+    zuid = make_desk("zuid", "Zuid", ("GM0114",))
+    coordinator_a, coordinator_b = CoordinatorFactory(), CoordinatorFactory(desk=zuid)
+    case_a = ComplaintFactory(incident_municipality="GM0106")
+    case_b = ComplaintFactory(incident_municipality="GM0114")
+    login_as(coordinator_a).get(reverse("backoffice:complaint_detail", args=[case_a.public_id]))
+    login_as(coordinator_b).get(reverse("backoffice:complaint_detail", args=[case_b.public_id]))
+    log = login_as(coordinator_a).get(reverse("backoffice:access_log")).content.decode()
+    assert case_a.case_number in log and case_b.case_number not in log
+    national = login_as(OfficeCoordinatorFactory()).get(
+        reverse("backoffice:access_log")).content.decode()
+    assert case_a.case_number in national and case_b.case_number in national
