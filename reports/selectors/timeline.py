@@ -179,6 +179,8 @@ def _history_entry(row: ComplaintHistory) -> TimelineEntry:
         changes = _incident_change(row)
     elif row.action in (History.LINK, History.UNLINK):
         changes = _link_change(row)
+    elif row.action in (History.MASS_ADDED, History.MASS_REMOVED):
+        changes = (Change(_("Mass report"), row.from_value, row.to_value),)
     else:
         changes = ()
     return TimelineEntry(

@@ -284,3 +284,17 @@ def test_a_thousand_reports_in_batches(incident, coordinator):
     assert (job.state, job.changed) == ("succeeded", 1000)
     assert Complaint.objects.filter(status="closed").count() == 1000
     assert ComplaintHandling.objects.count() == 1000
+
+
+def test_the_timeline_names_the_mass_report(incident, coordinator):
+    from reports.selectors.timeline import case_timeline
+
+    report = ComplaintFactory()
+    case_services.add_to_incident(complaint=report, actor=coordinator, incident=incident)
+    case_services.remove_from_incident(complaint=report, actor=coordinator)
+    entries = [(e.title, e.actor, e.changes) for e in case_timeline(complaint=report)
+               if e.title in ("Toegevoegd aan massamelding", "Verwijderd uit massamelding")]
+    assert [(title, actor, [(c.label, c.old, c.new) for c in changes])
+            for title, actor, changes in entries] == [
+        ("Toegevoegd aan massamelding", "coordinator1", [("Massamelding", "", "Uitzending")]),
+        ("Verwijderd uit massamelding", "coordinator1", [("Massamelding", "Uitzending", "")])]

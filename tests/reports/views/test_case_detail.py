@@ -275,6 +275,8 @@ def test_detail_page_forms_carry_the_version(login_as, coordinator, cases):
         "incident": ["csrfmiddlewaretoken", "version", "incident_municipality",
                      "incident_date", "channel"],
         "koppelen": ["csrfmiddlewaretoken", "case_number", "kind"],
+        "massamelding": ["csrfmiddlewaretoken", *["mode"] * 3, "incident", "case_number",
+                         "title"],
         "bericht": ["csrfmiddlewaretoken", "direction", "body"],
         "bijlagen": ["csrfmiddlewaretoken", "upload"],
         "notitie": ["csrfmiddlewaretoken", "text"],
