@@ -90,7 +90,7 @@ def test_more_than_500_cases_are_refused(coordinator, login_as):
         "cases": [str(uuid.uuid4()) for _ in range(501)], "action": "status",
         "to_status": "in_progress"})
     assert response.status_code == 302
-    assert texts(response) == ["Selecteer ten hoogste 500 zaken tegelijk (u selecteerde 501)."]
+    assert texts(response) == ["Selecteer ten hoogste 500 zaken tegelijk (je selecteerde 501)."]
 
 
 def test_invisible_cases_are_counted_not_named(caseworker, coordinator, login_as):
@@ -189,3 +189,58 @@ def test_incident_and_list_pages_cost_the_same_queries_whatever_their_size(
     small = (_count_queries(client, url), _count_queries(client, "/backoffice/"))
     add(30)
     assert (_count_queries(client, url), _count_queries(client, "/backoffice/")) == small
+
+
+def test_list_create_classify_and_remove(office, coordinator, login_as,
+                                         django_capture_on_commit_callbacks):
+    client = login_as(coordinator)
+    response = client.post("/backoffice/massameldingen/nieuw/", {
+        "title": "Toespraak", "grounds": ["race"], "societal_domain": "public_opinion",
+        "nature": "hostile_treatment"})
+    incident = Incident.objects.get()
+    assert response["Location"] == reverse("backoffice:incident_detail",
+                                           kwargs={"public_id": incident.public_id})
+    cases = [ComplaintFactory(), ComplaintFactory()]
+    for case in cases:
+        case_services.add_to_incident(complaint=case, actor=coordinator, incident=incident)
+    listing = client.get("/backoffice/massameldingen/")
+    assert [(i.title, i.report_count) for i in listing.context["page"]] == [("Toespraak", 2)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("backoffice:incident_classify",
+                            kwargs={"public_id": incident.public_id}),
+                    {"title": "Toespraak", "grounds": ["religion"], "societal_domain": "",
+                     "nature": "", "version": incident.version})
+    assert [sorted(c.grounds.values_list("code", flat=True)) for c in cases] == [
+        ["religion"], ["religion"]]
+
+    response = client.post(reverse("backoffice:incident_remove_case", kwargs={
+        "public_id": incident.public_id, "case_id": cases[0].public_id}))
+    assert texts(response)[-1] == f"Zaak {cases[0].case_number} is uit de massamelding gehaald."
+    cases[0].refresh_from_db()
+    assert cases[0].incident is None
+
+
+@pytest.mark.parametrize("data", [
+    {"action": "nonsense"},
+    {"action": "status", "to_status": "nonsense"},
+    {"action": "incident"},
+    {"action": "assign", "assignee": "999999"},
+])
+def test_bad_bulk_input_is_a_message_not_a_500(coordinator, login_as, data):
+    case = ComplaintFactory()
+    response = login_as(coordinator).post(BULK, {"cases": [str(case.public_id)], **data})
+    assert response.status_code == 302
+    assert texts(response)
+    assert CaseJob.objects.count() == 0
+
+
+def test_case_page_form_errors_are_messages(coordinator, login_as):
+    case = ComplaintFactory()
+    url = reverse("backoffice:case_incident", kwargs={"public_id": case.public_id})
+    client = login_as(coordinator)
+    response = client.post(url, {"mode": "existing"})
+    assert texts(response) == ["Massamelding: Kies een massamelding."]
+    response = client.post(url, {"mode": "same_as", "case_number": "MDD-1999-9999"})
+    assert texts(response)[-1] == "Er is geen zaak met dit nummer die je kunt zien."
+    assert Incident.objects.count() == 0
