@@ -17,7 +17,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 
 from reports import crypto
-from reports.models import Attachment, Complaint, Message, Note, OutboundEmail
+from reports.models import (
+    Attachment,
+    CaseJob,
+    Complaint,
+    Incident,
+    Message,
+    Note,
+    OutboundEmail,
+)
 from reports.storage import encrypted_storage
 
 logger = logging.getLogger(__name__)
@@ -29,6 +37,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (Message, ("body",)),
     (Attachment, ("original_name",)),
     (OutboundEmail, ("recipient",)),
+    (Incident, ("description",)),
+    (CaseJob, ("body",)),
 )
 #: Columns holding a Fernet token after a fixed marker, next to values of another kind that
 #: rotation leaves alone: (model, field name, marker). Receipt-code hashes: ``k1$`` + token;

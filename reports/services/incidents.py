@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reports.models import CaseJob, Complaint, Incident, IncidentGround, Message, Office, Team
@@ -273,8 +273,8 @@ def run_case_job(*, job_id: int, batch_size: int | None = None) -> CaseJob:
     handles the next ``batch_size`` cases (default ``settings.CASE_JOB_BATCH_SIZE``) and moves
     ``position`` on in the same transaction, so concurrent or repeated runs never handle a case
     twice. A case the service refuses (``PermissionDenied``, ``ValidationError``) or that needs
-    no change is listed in ``skipped`` with the reason (the case number and a translated
-    reason; no report content). An unexpected error marks the job failed and re-raises.
+    no change is listed in ``skipped`` with the reason (the case number and the reason in
+    ``LANGUAGE_CODE``, the office's language; no report content). An unexpected error marks the job failed and re-raises.
 
     Returns:
         The job, reloaded.
@@ -286,8 +286,10 @@ def run_case_job(*, job_id: int, batch_size: int | None = None) -> CaseJob:
     CaseJob.objects.filter(pk=job_id, state=CaseJob.State.QUEUED).update(
         state=CaseJob.State.RUNNING)
     try:
-        while _run_batch(job_id=job_id, size=size):
-            pass
+        # Reasons of skipped cases are stored as text in the office's language, whoever runs it.
+        with translation.override(settings.LANGUAGE_CODE):
+            while _run_batch(job_id=job_id, size=size):
+                pass
     except Exception as exc:
         CaseJob.objects.filter(pk=job_id).update(state=CaseJob.State.FAILED,
                                                  finished_at=timezone.now(),
@@ -309,7 +311,10 @@ def _run_batch(*, job_id: int, size: int) -> bool:
         job.state, job.finished_at = CaseJob.State.SUCCEEDED, timezone.now()
         if job.kind == CaseJob.Kind.CLOSE and job.incident is not None:
             Incident.objects.filter(pk=job.incident.pk).update(closed_at=job.finished_at)
-        job.save(update_fields=["state", "finished_at"])
+        # The reply now lives in each case's messages (which retention and erasure handle):
+        # keep no extra copy.
+        job.body = ""
+        job.save(update_fields=["state", "finished_at", "body"])
         return False
     handler = _HANDLERS[job.kind]
     actor = job.actor

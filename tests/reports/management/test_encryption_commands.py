@@ -141,3 +141,17 @@ def test_apply_retention_command(office, coordinator, settings, tmp_path,
     assert old.reporter_name == ""
     assert command("apply_retention", "--dry-run") == (
         "0 case(s) due for removal of personal data (dry run).\n")
+
+
+def test_every_encrypted_field_is_rotated():
+    """Each encrypted field of every model (mass reports' descriptions and case jobs' reply
+    texts too) is listed for key rotation."""
+    from django.apps import apps
+
+    from reports.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+
+    kinds = (EncryptedCharField, EncryptedEmailField, EncryptedTextField)
+    encrypted = {(model, field.name) for model in apps.get_app_config("reports").get_models()
+                 for field in model._meta.concrete_fields if isinstance(field, kinds)}
+    listed = {(model, name) for model, names in ENCRYPTED_COLUMNS for name in names}
+    assert encrypted == listed

@@ -57,7 +57,7 @@ def test_a_retried_job_changes_nothing_twice(incident, coordinator):
     CaseJob.objects.filter(pk=job.pk).update(state="running", position=0)
     again = run(job)
     assert ComplaintHistory.objects.filter(action="mass_added").count() == 3
-    assert [item["reason"] for item in again.skipped] == ["already in this mass report"] * 3
+    assert [item["reason"] for item in again.skipped] == ["al in deze massamelding"] * 3
 
 
 def test_changing_a_reports_classification_in_an_incident_overrides_it(incident, coordinator):
@@ -126,6 +126,8 @@ def test_reply_to_all_records_a_message_per_case_and_emails_who_left_an_address(
                 .values_list("recipient", flat=True)) == ["melder@example.invalid"]
     run(job)  # finished: a retry sends nothing again
     assert Message.objects.count() == 2
+    job.refresh_from_db()
+    assert job.body == ""  # the text lives on in the cases' messages only
 
 
 def test_reply_must_not_be_empty(incident, coordinator):
@@ -149,7 +151,7 @@ def test_close_all_closes_open_reports_and_skips_closed_ones(incident, coordinat
     # reporter, a name (art. 5): every open report is refused and listed, none changes.
     assert (job.state, job.changed) == ("succeeded", 0)
     skipped = {item["case"]: item["reason"] for item in job.skipped}
-    assert skipped[closed.case_number] == "already closed or not taken on"
+    assert skipped[closed.case_number] == "al afgesloten of niet in behandeling genomen"
     assert skipped[anonymous.case_number].endswith("(Besluit art. 5).")
     assert skipped[open_one.case_number].endswith("(Besluit art. 11).")
     for report in (open_one, waiting, anonymous):
@@ -169,7 +171,7 @@ def test_close_all_with_one_outcome_and_handling(incident, coordinator):
 
     assert (job.state, job.total, job.changed) == ("succeeded", 3, 2)
     assert job.skipped == [{"case": closed.case_number,
-                            "reason": "already closed or not taken on"}]
+                            "reason": "al afgesloten of niet in behandeling genomen"}]
     for report in reports:
         report.refresh_from_db()
         assert (report.status, report.outcome,
@@ -212,7 +214,7 @@ def test_cases_the_actor_may_not_change_are_refused_not_changed(incident, coordi
     report.refresh_from_db()
     assert report.incident_id is None
     assert job.skipped == [{"case": report.case_number,
-                            "reason": "you may not change this case"}]
+                            "reason": "je mag deze zaak niet wijzigen"}]
 
 
 def test_bulk_status_is_refused_when_one_case_cannot_move(coordinator):
