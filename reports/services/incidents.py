@@ -274,7 +274,8 @@ def run_case_job(*, job_id: int, batch_size: int | None = None) -> CaseJob:
     ``position`` on in the same transaction, so concurrent or repeated runs never handle a case
     twice. A case the service refuses (``PermissionDenied``, ``ValidationError``) or that needs
     no change is listed in ``skipped`` with the reason (the case number and the reason in
-    ``LANGUAGE_CODE``, the office's language; no report content). An unexpected error marks the job failed and re-raises.
+    ``LANGUAGE_CODE``, the office's language; no report content). An unexpected error marks
+    the job failed and re-raises.
 
     Returns:
         The job, reloaded.
