@@ -49,7 +49,8 @@ class ReplyTemplatePickForm(forms.Form):
             groups.setdefault(template.language, []).append(
                 (template.pk, f"{template.title} ({template.get_kind_display()})"))
         order = [language] + [code for code, _name in settings.LANGUAGES if code != language]
-        typed_field(self, "template", forms.TypedChoiceField).choices = [(str(names[code]), groups[code]) for code in order if code in groups]
+        typed_field(self, "template", forms.TypedChoiceField).choices = [
+            (str(names[code]), groups[code]) for code in order if code in groups]
         first = groups.get(language) or next(iter(groups.values()), [])
         if first:
             self.initial["template"] = first[0][0]

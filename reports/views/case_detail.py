@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reports import search_tokens
 from reports.forms import (
     AssignForm,
     AttachmentForm,
@@ -561,15 +568,21 @@ def case_search(request: AuthenticatedHttpRequest) -> JsonResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def jump_to_case(request: HttpRequest) -> HttpResponse:
-    """The header's "go to case" box: the case with exactly this number (any case, surrounding
-    spaces ignored) if the user may see it; otherwise the case list searched for the text, closed
-    cases included (looking a case up is not the daily list of open work)."""
-    number = request.GET.get("number", "").strip()[:100]
+    """The header's "go to case" box (posted, so what is typed stays out of URLs; GET
+    ``?number=`` still works): the case with exactly this number (any case, surrounding spaces
+    ignored) if the user may see it; otherwise the case list searched for the text (a stored
+    search, ``reports.search_tokens``), closed cases included (looking a case up is not the
+    daily list of open work)."""
+    source = request.POST if request.method == "POST" else request.GET
+    number = source.get("number", "").strip()[:100]
     found = (permissions.visible_complaints(user=request.user)
              .filter(case_number__iexact=number).only("public_id").first()) if number else None
     if found is not None:
         return redirect("backoffice:complaint_detail", public_id=found.public_id)
-    query = urlencode({"q": number, "closed": "1"})
-    return redirect(f"{reverse('backoffice:complaint_list')}?{query}")
+    query = QueryDict(mutable=True)
+    query["closed"] = "1"
+    if number:
+        query[search_tokens.PARAMETER] = search_tokens.store_search(request, number)
+    return redirect(f"{reverse('backoffice:complaint_list')}?{query.urlencode()}")

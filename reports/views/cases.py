@@ -15,12 +15,14 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from reports import search_tokens
 from reports.filters import ComplaintFilter
 from reports.forms_incidents import MAX_BULK_CASES, BulkActionForm
 from reports.pagination import BoundedPaginator
@@ -47,18 +49,21 @@ COLUMNS: tuple[tuple[str, StrOrPromise], ...] = (
 )
 
 
-def _filtered_cases(
-        request: HttpRequest) -> tuple[ComplaintFilter, QuerySet[OverdueComplaint], str]:
-    """The filter set, the visible filtered and sorted cases, and the sort key in use. An invalid
-    filter value matches no case (rather than being ignored, which would show too much)."""
+def _filtered_cases(request: HttpRequest
+                    ) -> tuple[ComplaintFilter, QuerySet[OverdueComplaint], str, bool]:
+    """The filter set, the visible filtered and sorted cases, the sort key in use, and whether
+    the search token (``s``, see ``reports.search_tokens``) is known. An invalid filter value
+    or an unknown or expired search matches no case (rather than being ignored, which would
+    show too much)."""
     queryset = cases.with_unread(
         queryset=cases.case_list(queryset=permissions.visible_complaints(user=request.user)),
         user=request.user)
-    filterset = ComplaintFilter(request.GET or None, queryset=queryset, request=request)
+    data, search_known = search_tokens.resolve_search(request, request.GET)
+    filterset = ComplaintFilter(data or None, queryset=queryset, request=request)
     sort = cases.parse_sort(request.GET.get("sort"))
-    valid = not filterset.is_bound or filterset.is_valid()
+    valid = search_known and (not filterset.is_bound or filterset.is_valid())
     filtered: QuerySet[OverdueComplaint] = filterset.qs if valid else queryset.none()
-    return filterset, cases.sort_cases(queryset=filtered, sort=sort), sort
+    return filterset, cases.sort_cases(queryset=filtered, sort=sort), sort, search_known
 
 
 def _sort_headers(query: QueryDict, sort: str) -> list[dict[str, object]]:
@@ -77,27 +82,37 @@ def _sort_headers(query: QueryDict, sort: str) -> list[dict[str, object]]:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The cases the user may see, filtered, searched and sorted (newest first by default),
     paginated: counted up to ``BACKOFFICE_COUNT_LIMIT`` ("more than 10,000 cases" beyond,
-    paged through the first 10,000; ``reports.pagination``)."""
-    filterset, queryset, sort = _filtered_cases(request)
+    paged through the first 10,000; ``reports.pagination``).
+
+    The filter form is posted: the list redirects to itself with the filters in the URL and
+    the search text replaced by a short-lived token (``reports.search_tokens``), so the words
+    searched for never appear in a URL. ``?q=`` still works for a typed URL.
+    """
+    if request.method == "POST":
+        query = search_tokens.list_query(request, request.POST)
+        return redirect(f"{reverse('backoffice:complaint_list')}?{query}" if query
+                        else reverse("backoffice:complaint_list"))
+    filterset, queryset, sort, search_known = _filtered_cases(request)
     page = BoundedPaginator(queryset, settings.BACKOFFICE_PAGE_SIZE).get_page(
         request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    invalid = filterset.is_bound and not filterset.is_valid()
     bulk_form = None
     if incident_selectors.can_bulk_change(user=request.user):
-        bulk_form = BulkActionForm(users=permissions.assignable_users(),
+        bulk_form = BulkActionForm(users=permissions.assignable_users_for(user=request.user),
                                    incidents=incident_selectors.open_incidents(
                                        office=current_office()))
     return render(request, "backoffice/complaint_list.html", {
         "bulk_form": bulk_form, "bulk_max": MAX_BULK_CASES,
         "filter": filterset, "page": page, "query": query.urlencode(),
         "headers": _sort_headers(request.GET, sort), "sort": sort,
-        "invalid_filters": filterset.is_bound and not filterset.is_valid(),
-    }, status=400 if filterset.is_bound and not filterset.is_valid() else 200)
+        "invalid_filters": invalid, "search_expired": not search_known,
+    }, status=400 if invalid or not search_known else 200)
 
 
 @login_required
@@ -111,7 +126,10 @@ def export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse | Stream
     Invalid filter values answer 400 rather than exporting more than the user asked for.
     Every export is recorded in the access log.
     """
-    filterset, queryset, _sort = _filtered_cases(request)
+    filterset, queryset, _sort, search_known = _filtered_cases(request)
+    if not search_known:
+        return HttpResponseBadRequest(_("This search has expired. Search again."),
+                                      content_type="text/plain")
     if filterset.is_bound and not filterset.is_valid():
         return HttpResponseBadRequest(_("Invalid filters: %(names)s") % {
             "names": ", ".join(sorted(filterset.errors))}, content_type="text/plain")

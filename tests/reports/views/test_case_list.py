@@ -273,8 +273,7 @@ def test_sort_headers_toggle_and_keep_the_filters(login_as, coordinator, sortabl
         "", "", "", "", "", "", "ascending"]
     assert listed(response) == [sortable["A"].case_number, sortable["D"].case_number]
     form_names = [form["names"] for form in parse(response.content).forms
-                  if form["attrs"].get("method") == "get"
-                  and form["attrs"].get("role") != "search"][0]  # not the go-to-case box
+                  if form["attrs"].get("aria-label") == "Filters"][0]
     assert "sort" in form_names
 
     response = client.get(LIST_URL, {"sort": "-channel"})
@@ -447,3 +446,82 @@ def test_within_the_count_limit_the_list_gives_the_exact_number(login_as, coordi
     assert by_testid(response.content, "count-truncated") == []
     assert response.context["page"].paginator.count == 3
     assert b"3 cases" in response.content
+# --- Search text out of URLs (issue 12, tester finding) ----------------------------------------
+
+
+def test_the_filter_form_is_posted_and_the_search_text_stays_out_of_the_url(
+        login_as, coordinator, filtering):
+    client = login_as(coordinator)
+    page = client.get(LIST_URL)
+    assert [attrs.get("method") for tag, attrs in parse(page.content).tags
+            if tag == "form" and attrs.get("aria-label") == "Filters"] == ["post"]
+
+    response = client.post(LIST_URL, {"q": " fietsenwinkel ", "closed": "1", "status": "",
+                                      "sort": "case_number"})
+
+    assert response.status_code == 302
+    location = response["Location"]
+    assert "fietsenwinkel" not in location
+    assert location.startswith(f"{LIST_URL}?closed=1&sort=case_number&s=")
+    token = location.rsplit("s=", 1)[1]
+    assert len(token) == 16
+    shown = client.get(location)
+    assert shown.status_code == 200
+    assert listed(shown) == [filtering.c1.case_number]
+    # The search box shows the text; paging, sorting and export links carry only the token.
+    assert shown.context["filter"].form["q"].value() == "fietsenwinkel"
+    html = shown.content.decode()
+    assert "fietsenwinkel" not in "".join(
+        attrs.get("href", "") for tag, attrs in parse(shown.content).tags if tag == "a")
+    assert f"s={token}" in html
+
+
+def test_filters_without_search_stay_shareable(login_as, coordinator, filtering):
+    response = login_as(coordinator).post(LIST_URL, {"q": "", "status": "new",
+                                                     "overdue": "unknown"})
+
+    assert response["Location"] == f"{LIST_URL}?status=new&overdue=unknown"
+
+
+def test_another_sessions_or_an_expired_search_asks_to_search_again(
+        login_as, coordinator, caseworker, filtering):
+    client = login_as(coordinator)
+    location = client.post(LIST_URL, {"q": "fietsenwinkel", "closed": "1"})["Location"]
+
+    other = login_as(caseworker).get(location)
+    assert other.status_code == 400
+    assert other.context["page"].paginator.count == 0
+    assert 'data-testid="search-expired"' in other.content.decode()
+    assert login_as(caseworker).get(f"{LIST_URL}?s=made-up").status_code == 400
+
+    import reports.search_tokens as tokens
+    session = client.session
+    token = location.rsplit("s=", 1)[1]
+    session["case_searches"][token]["at"] -= tokens.LIFETIME_SECONDS + 1
+    session.save()
+    expired = client.get(location)
+    assert expired.status_code == 400
+    assert expired.context["page"].paginator.count == 0
+
+
+def test_the_export_follows_a_stored_search(login_as, coordinator, filtering):
+    client = login_as(coordinator)
+    location = client.post(LIST_URL, {"q": "fietsenwinkel", "closed": "1"})["Location"]
+    query = location.split("?", 1)[1]
+
+    export = client.get(f"/backoffice/export.csv?{query}")
+    assert export.status_code == 200
+    rows = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(rows) == 2 and filtering.c1.case_number in rows[1]
+    refused = client.get("/backoffice/export.csv?s=made-up")
+    assert refused.status_code == 400
+
+
+def test_a_session_keeps_at_most_twenty_searches(login_as, coordinator, filtering):
+    client = login_as(coordinator)
+    first = client.post(LIST_URL, {"q": "eerste"})["Location"]
+    for number in range(20):
+        client.post(LIST_URL, {"q": f"zoek {number}"})
+
+    assert client.get(first).status_code == 400
+    assert len(client.session["case_searches"]) == 20
