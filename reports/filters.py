@@ -7,7 +7,7 @@ The filters only narrow the queryset they are given; what a user may see is deci
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
@@ -42,14 +42,14 @@ class AllYesNoSelect(FastSelectMixin, forms.NullBooleanSelect):
         super().__init__(attrs)
         self.choices = [("unknown", _("All")), ("true", _("Yes")), ("false", _("No"))]
 
-    def value_from_datadict(self, data: _DataT, files: _FilesT, name: str) -> object:
+    def value_from_datadict(self, data: _DataT, files: _FilesT, name: str) -> Any:
         value = data.get(name)
         if value is None:
             return None
         return YES_NO_VALUES.get(value, value)
 
 
-class StrictYesNoField(forms.NullBooleanField):
+class StrictYesNoField(forms.Field):
     """``true``, ``false`` or all (empty, ``unknown``); any other value is a form error, so the
     list answers 400 as for any other invalid filter rather than showing every case."""
 

@@ -93,8 +93,8 @@ def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     searched for never appear in a URL. ``?q=`` still works for a typed URL.
     """
     if request.method == "POST":
-        query = search_tokens.list_query(request, request.POST)
-        return redirect(f"{reverse('backoffice:complaint_list')}?{query}" if query
+        target = search_tokens.list_query(request, request.POST)
+        return redirect(f"{reverse('backoffice:complaint_list')}?{target}" if target
                         else reverse("backoffice:complaint_list"))
     filterset, queryset, sort, search_known = _filtered_cases(request)
     page = BoundedPaginator(queryset, settings.BACKOFFICE_PAGE_SIZE).get_page(
