@@ -9,8 +9,8 @@ only for users who may see them.
 
 Both formats are produced as a stream of chunks in constant memory: the cases are read with
 ``QuerySet.iterator(chunk_size=CHUNK_SIZE)`` (grounds and handling prefetched per chunk); CSV
-is encoded chunk by chunk; XLSX is written by openpyxl's write-only mode to a temporary file,
-which is then sent in chunks. CSV is what Dutch Excel opens by double-click: semicolon-separated,
+is encoded chunk by chunk; XLSX is written as SpreadsheetML row by row into a ZIP in a temporary
+file, which is then sent in chunks. CSV is what Dutch Excel opens by double-click: semicolon-separated,
 UTF-8 with a byte-order mark (docs/case-handling.md, "Export").
 """
 
@@ -20,14 +20,14 @@ import csv
 import datetime
 import io
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from reports.models import AccessLog, Complaint, ComplaintGround, ComplaintHandling
 from reports.selectors import permissions
@@ -64,6 +64,8 @@ CSV_DELIMITER = ";"
 #: Number formats of date cells in XLSX (shown as in Dutch: 30-06-2020 23:30).
 XLSX_DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
 XLSX_DATE_FORMAT = "dd-mm-yyyy"
+#: zlib level of the XLSX package (1: fastest; the sheet's XML still shrinks about tenfold).
+XLSX_COMPRESSION = 1
 
 Cell = str | int | datetime.date
 
@@ -299,30 +301,140 @@ def write_csv(*, rows: Iterable[Iterable[object]], delimiter: str = CSV_DELIMITE
     return b"".join(csv_chunks(rows=rows, delimiter=delimiter))
 
 
-def _xlsx_cell(sheet: object, cell: Cell) -> object:
-    if isinstance(cell, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", cell) or None
-    if isinstance(cell, datetime.date):
-        dated = WriteOnlyCell(sheet, value=cell)
-        dated.number_format = (XLSX_DATETIME_FORMAT if isinstance(cell, datetime.datetime)
-                               else XLSX_DATE_FORMAT)
-        return dated
-    return cell
+#: The fixed parts of the XLSX package (Office Open XML, SpreadsheetML): one sheet, two date
+#: styles (cellXfs 1: date-time, 2: date).
+_XLSX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    "</Types>")
+_XLSX_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_XLSX_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/styles" Target="styles.xml"/></Relationships>')
+_XLSX_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="{title}" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_XLSX_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    f'<numFmts count="2"><numFmt numFmtId="164" formatCode="{XLSX_DATETIME_FORMAT}"/>'
+    f'<numFmt numFmtId="165" formatCode="{XLSX_DATE_FORMAT}"/></numFmts>'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    "</cellStyleXfs>"
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>")
+_XLSX_SHEET_START = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    "<sheetData>")
+_XLSX_SHEET_END = "</sheetData></worksheet>"
+#: The spreadsheet's day 0 (Excel's 1900 date system, as openpyxl writes it).
+_XLSX_EPOCH = datetime.datetime(1899, 12, 30)
+
+
+def _xml_text(text: str) -> str:
+    """``text`` escaped for XML content, without the control characters XML cannot hold."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _column_letters(index: int) -> str:
+    """``0`` → ``A``, ``25`` → ``Z``, ``26`` → ``AA``."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _xlsx_row(number: int, row: list[Cell], columns: list[str]) -> str:
+    """One ``<row>`` of SpreadsheetML: text as inline strings, integers as numbers, dates and
+    date-times as serial numbers with a date style; empty text leaves the cell out."""
+    cells: list[str] = []
+    for index, cell in enumerate(row):
+        while index >= len(columns):
+            columns.append(_column_letters(len(columns)))
+        ref = f"{columns[index]}{number}"
+        if isinstance(cell, str):
+            text = _xml_text(cell)
+            if text:
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}'
+                             f"</t></is></c>")
+        elif isinstance(cell, datetime.datetime):
+            serial = (cell.replace(tzinfo=None) - _XLSX_EPOCH).total_seconds() / 86400
+            cells.append(f'<c r="{ref}" s="1"><v>{serial!r}</v></c>')
+        elif isinstance(cell, datetime.date):
+            serial = (cell - _XLSX_EPOCH.date()).days
+            cells.append(f'<c r="{ref}" s="2"><v>{serial}</v></c>')
+        else:
+            cells.append(f'<c r="{ref}"><v>{cell}</v></c>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
 
 
 def xlsx_chunks(*, rows: Iterable[Iterable[object]], title: str | None = None) -> Iterator[bytes]:
     """``rows`` (the header first) as an XLSX workbook with one sheet named ``title`` (default:
-    "Cases" translated, in Dutch "Zaken"), written in openpyxl's write-only mode to a temporary
-    file and yielded in chunks of ``FILE_CHUNK_BYTES``; cells neutralised, integers as numeric
-    cells, dates and date-times as date cells (shown ``dd-mm-yyyy`` and ``dd-mm-yyyy hh:mm``),
-    text as text cells. Control characters that XLSX cannot hold are dropped; empty text leaves
-    the cell empty. Memory stays constant: openpyxl streams the sheet to disk."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=(title or _("Cases"))[:31])
-    for row in neutralised_rows(rows):
-        sheet.append([_xlsx_cell(sheet, cell) for cell in row])
+    "Cases" translated, in Dutch "Zaken"), written as SpreadsheetML straight into a ZIP in a
+    temporary file and yielded in chunks of ``FILE_CHUNK_BYTES``; cells neutralised, integers
+    as numeric cells, dates and date-times as date cells (shown ``dd-mm-yyyy`` and
+    ``dd-mm-yyyy hh:mm``), text as (inline) text cells. Control characters that XLSX cannot
+    hold are dropped; empty text leaves the cell empty. Memory stays constant: the sheet is
+    written row by row to the ZIP on disk.
+
+    (openpyxl's write-only mode wrote the same workbook but built XML per cell with the
+    standard library: 70 s for 100,000 cases, issue 13. The result is read back with openpyxl
+    in the tests.)
+    """
+    sheet_title = _xml_text((title or _("Cases"))[:31]).replace('"', "&quot;")
+    columns: list[str] = []
     with tempfile.TemporaryFile() as handle:
-        workbook.save(handle)
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED,
+                             compresslevel=XLSX_COMPRESSION) as package:
+            package.writestr("[Content_Types].xml", _XLSX_CONTENT_TYPES)
+            package.writestr("_rels/.rels", _XLSX_ROOT_RELS)
+            package.writestr("xl/workbook.xml", _XLSX_WORKBOOK.format(title=sheet_title))
+            package.writestr("xl/_rels/workbook.xml.rels", _XLSX_WORKBOOK_RELS)
+            package.writestr("xl/styles.xml", _XLSX_STYLES)
+            with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
+                buffer = [_XLSX_SHEET_START]
+                size = 0
+                for number, row in enumerate(neutralised_rows(rows), start=1):
+                    text = _xlsx_row(number, row, columns)
+                    buffer.append(text)
+                    size += len(text)
+                    if size >= FILE_CHUNK_BYTES:
+                        sheet.write("".join(buffer).encode("utf-8"))
+                        buffer, size = [], 0
+                buffer.append(_XLSX_SHEET_END)
+                sheet.write("".join(buffer).encode("utf-8"))
         handle.seek(0)
         while chunk := handle.read(FILE_CHUNK_BYTES):
             yield chunk

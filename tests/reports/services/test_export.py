@@ -268,3 +268,19 @@ def test_csv_chunks_stream_large_exports_in_pieces():
     assert len(chunks) > 2
     assert all(len(chunk) <= export.CSV_CHUNK_CHARS * 2 for chunk in chunks)
     assert b"".join(chunks) == export.write_csv(rows=rows)
+
+
+def test_write_xlsx_dates_and_times_read_back_exactly():
+    """Date-times to the second and dates come back as they went in (Excel's serial numbers
+    with the date styles), and the sheet's title is escaped."""
+    moment = datetime.datetime(2020, 6, 30, 23, 59, 59)
+    early = datetime.datetime(1999, 12, 31, 0, 0, 1)
+    rows = [["when", "day"], [moment, datetime.date(2020, 2, 29)], [early, None]]
+    workbook = openpyxl.load_workbook(io.BytesIO(export.write_xlsx(rows=rows, title="A & <B>")))
+
+    sheet = workbook["A & <B>"]
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["when", "day"], [moment, datetime.datetime(2020, 2, 29)],
+        [early, None]]
+    assert [sheet["A2"].number_format, sheet["B2"].number_format] == [
+        export.XLSX_DATETIME_FORMAT, export.XLSX_DATE_FORMAT]
