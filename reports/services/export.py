@@ -376,27 +376,52 @@ def _column_letters(index: int) -> str:
     return letters
 
 
-def _xlsx_row(number: int, row: list[Cell], columns: list[str]) -> str:
-    """One ``<row>`` of SpreadsheetML: text as inline strings, integers as numbers, dates and
-    date-times as serial numbers with a date style; empty text leaves the cell out."""
+#: Text cells remembered per export (labels, names and codes repeat on every row).
+_XLSX_CACHE_LIMIT = 50_000
+
+
+def _xlsx_text_cell(value: str, cache: dict[str, str]) -> str:
+    """The part of an inline-string cell after its reference, for ``value`` neutralised
+    (``neutralise``) and escaped; ``""`` for empty text. Remembered in ``cache``."""
+    fragment = cache.get(value)
+    if fragment is None:
+        text = _xml_text(str(neutralise(value)))
+        fragment = (f'" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+                    if text else "")
+        if len(cache) >= _XLSX_CACHE_LIMIT:
+            cache.clear()
+        cache[value] = fragment
+    return fragment
+
+
+def _xlsx_row(number: int, row: Iterable[object], columns: list[str],
+              cache: dict[str, str]) -> str:
+    """One ``<row>`` of SpreadsheetML from raw values, neutralised as ``neutralise`` does: text
+    as inline strings, integers as numbers, dates and date-times as serial numbers with a date
+    style; ``None`` and empty text leave the cell out."""
     cells: list[str] = []
     for index, cell in enumerate(row):
+        if cell is None:
+            continue
         while index >= len(columns):
             columns.append(_column_letters(len(columns)))
-        ref = f"{columns[index]}{number}"
         if isinstance(cell, str):
-            text = _xml_text(cell)
-            if text:
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}'
-                             f"</t></is></c>")
+            fragment = _xlsx_text_cell(cell, cache)
+            if fragment:
+                cells.append(f'<c r="{columns[index]}{number}{fragment}')
+        elif isinstance(cell, int) and not isinstance(cell, bool):
+            cells.append(f'<c r="{columns[index]}{number}"><v>{cell}</v></c>')
         elif isinstance(cell, datetime.datetime):
-            serial = (cell.replace(tzinfo=None) - _XLSX_EPOCH).total_seconds() / 86400
-            cells.append(f'<c r="{ref}" s="1"><v>{serial!r}</v></c>')
+            naive = cell.replace(tzinfo=None) if cell.tzinfo is not None else cell
+            serial = (naive - _XLSX_EPOCH).total_seconds() / 86400
+            cells.append(f'<c r="{columns[index]}{number}" s="1"><v>{serial!r}</v></c>')
         elif isinstance(cell, datetime.date):
             serial = (cell - _XLSX_EPOCH.date()).days
-            cells.append(f'<c r="{ref}" s="2"><v>{serial}</v></c>')
+            cells.append(f'<c r="{columns[index]}{number}" s="2"><v>{serial}</v></c>')
         else:
-            cells.append(f'<c r="{ref}"><v>{cell}</v></c>')
+            fragment = _xlsx_text_cell(str(cell), cache)
+            if fragment:
+                cells.append(f'<c r="{columns[index]}{number}{fragment}')
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
@@ -426,8 +451,9 @@ def xlsx_chunks(*, rows: Iterable[Iterable[object]], title: str | None = None) -
             with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
                 buffer = [_XLSX_SHEET_START]
                 size = 0
-                for number, row in enumerate(neutralised_rows(rows), start=1):
-                    text = _xlsx_row(number, row, columns)
+                cache: dict[str, str] = {}
+                for number, row in enumerate(rows, start=1):
+                    text = _xlsx_row(number, row, columns, cache)
                     buffer.append(text)
                     size += len(text)
                     if size >= FILE_CHUNK_BYTES:
