@@ -133,7 +133,8 @@ def main() -> None:
         "",
         "Target (issue 13): streamed, constant memory, under 20 s at 100,000 cases. Command: "
         f"`DATABASE_URL=... .venv/bin/python bench/export.py --runs {args.runs} --formats "
-        f"{' '.join(args.formats)}{f' --limit {args.limit}' if args.limit else ''}` after `bench/national_data.py --complaints {total}`.",
+        f"{' '.join(args.formats)}{f' --limit {args.limit}' if args.limit else ''}` after "
+        f"`bench/national_data.py --complaints {total}`.",
         END,
     ]
     report = "\n".join(lines)

@@ -69,8 +69,8 @@ from reports.vocabulary import (  # noqa: E402
     Channel,
     ContactType,
     Ground,
-    IncidentPlace,
     Handling,
+    IncidentPlace,
     Nature,
     Outcome,
     SocietalDomain,
@@ -115,7 +115,8 @@ def search_indexes(*, seed: int) -> list[str]:
 
 
 def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: int,
-                   office_code: str, codes: list[str], names: dict[str, str], granted: set[int], caseworker: int,
+                   office_code: str, codes: list[str], names: dict[str, str],
+                   granted: set[int], caseworker: int,
                    others: list[int], seed: int) -> Iterator[tuple[object, ...]]:
     """The complaint rows in ``layout``'s order, ids 1..n in order of receipt. (``layout`` is
     read before: the connection is busy with the ``COPY`` while this runs.)"""
@@ -200,7 +201,8 @@ def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
                            f"{ComplaintHandling._meta.db_table} RESTART IDENTITY CASCADE")
         _copy(table, layout.columns, complaint_rows(
             layout=layout, n=n, years=years, office_id=office.pk, office_code=office.code,
-            codes=codes, names=names, granted=granted, caseworker=caseworker, others=others, seed=seed))
+            codes=codes, names=names, granted=granted, caseworker=caseworker, others=others,
+            seed=seed))
         _copy(ComplaintGround._meta.db_table, ["complaint_id", "code"], code_rows(
             n=n, codes=list(Ground.values), weights=(0.1, 0.6, 0.22, 0.08), seed=seed + 1))
         _copy(ComplaintHandling._meta.db_table, ["complaint_id", "code"], code_rows(

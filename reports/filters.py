@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from reports.models import AccessLog, Complaint, Team
 from reports.selectors import cases, reference
 from reports.selectors.permissions import assignable_users_for, visible_teams
-from reports.widgets import FastSelect, FastSelectMixin
 from reports.vocabulary import Channel, Ground, IncidentPlace, SocietalDomain, Status
+from reports.widgets import FastSelect, FastSelectMixin
 
 if TYPE_CHECKING:
     from django.forms.utils import _DataT, _FilesT

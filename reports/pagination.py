@@ -34,12 +34,13 @@ class BoundedPaginator(Paginator):
     def __init__(self, object_list: QuerySet[Any], per_page: int,
                  limit: int | None = None) -> None:
         super().__init__(object_list, per_page)
+        self.queryset = object_list
         self.limit = limit if limit is not None else settings.BACKOFFICE_COUNT_LIMIT
 
     @cached_property
     def _bounded_count(self) -> int:
         """The number of rows, counted up to ``limit + 1`` (in any order)."""
-        return self.object_list.order_by().values("pk")[:self.limit + 1].count()
+        return self.queryset.order_by().values("pk")[:self.limit + 1].count()
 
     @property
     def truncated(self) -> bool:
@@ -47,7 +48,7 @@ class BoundedPaginator(Paginator):
         return self._bounded_count > self.limit
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]  # Paginator's is a cached_property too
+    def count(self) -> int:
         """The number of rows, at most ``limit``."""
         return min(self._bounded_count, self.limit)
 
@@ -60,8 +61,8 @@ class BoundedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        queryset: QuerySet[Any] = self.object_list
+        queryset = self.queryset
         if bottom < DEFERRED_FROM:
-            return self._get_page(queryset[bottom:top], number, self)
+            return Page(queryset[bottom:top], number, self)
         ids = queryset.values("pk")[bottom:top]
-        return self._get_page(queryset.filter(pk__in=ids), number, self)
+        return Page(queryset.filter(pk__in=ids), number, self)

@@ -8,10 +8,8 @@ load; Django renders each option through a template include, which cost about 10
 
 from __future__ import annotations
 
-from typing import Any
-
 from html import escape
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.safestring import SafeString, mark_safe

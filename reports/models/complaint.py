@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -128,9 +129,10 @@ class Complaint(models.Model):
                                       default=IncidentPlace.UNKNOWN)
     #: The incident municipality's name, copied by ``save`` (and by the municipality update
     #: service on a rename): the case list sorts by it through an index, not over a join to
-    #: 342 municipalities (issue 13). Null exactly when ``incident_municipality`` is.
-    incident_municipality_name = models.CharField(max_length=100, null=True, blank=True,
-                                                  editable=False)
+    #: 342 municipalities (issue 13). Null exactly when ``incident_municipality`` is, so that
+    #: cases without one sort last (ascending) as with the other columns.
+    incident_municipality_name = models.CharField(  # noqa: DJ001  # null: see above
+        max_length=100, null=True, blank=True, editable=False)
     description = EncryptedTextField(_("what happened"), blank=True)
     #: Keyed hashes of the description's words (reports.crypto.index_terms): search without
     #: plaintext.
@@ -254,17 +256,18 @@ class Complaint(models.Model):
     def save(self, *args, **kwargs) -> None:
         """Save, keeping ``incident_municipality_name`` in step with ``incident_municipality``
         (also when ``update_fields`` names only the municipality)."""
-        update_fields = kwargs.get("update_fields")
+        update_fields: Iterable[str] | None = kwargs.get("update_fields")
         named = update_fields is not None and "incident_municipality" in update_fields
         field = type(self).incident_municipality.field
+        municipality = self.incident_municipality if field.is_cached(self) else None
         if self.incident_municipality_id is None:
             self.incident_municipality_name = None
-        elif field.is_cached(self):
-            self.incident_municipality_name = self.incident_municipality.name
+        elif municipality is not None:
+            self.incident_municipality_name = municipality.name
         elif named or self._state.adding:  # only an id was set: one read of the name
             self.incident_municipality_name = Municipality.objects.filter(
                 pk=self.incident_municipality_id).values_list("name", flat=True).first()
-        if named:
+        if named and update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "incident_municipality_name"}
         super().save(*args, **kwargs)
 

@@ -44,12 +44,12 @@ from reports.models import (
 from reports.selectors import permissions
 from reports.services import receipts
 from reports.services.attachments import store_reporter_attachments
-from reports.services.status_counts import count_status_change
 from reports.services.notifications import (
     notify_office_of_new_report,
     notify_reporter_of_message,
     notify_reporter_of_receipt,
 )
+from reports.services.status_counts import count_status_change
 from reports.timezones import AMSTERDAM
 from reports.types import User
 from reports.uploads import CleanUpload, validate_upload

@@ -10,8 +10,8 @@ only for users who may see them.
 Both formats are produced as a stream of chunks in constant memory: the cases are read with
 ``QuerySet.iterator(chunk_size=CHUNK_SIZE)`` (grounds and handling prefetched per chunk); CSV
 is encoded chunk by chunk; XLSX is written as SpreadsheetML row by row into a ZIP in a temporary
-file, which is then sent in chunks. CSV is what Dutch Excel opens by double-click: semicolon-separated,
-UTF-8 with a byte-order mark (docs/case-handling.md, "Export").
+file, which is then sent in chunks. CSV is what Dutch Excel opens by double-click:
+semicolon-separated, UTF-8 with a byte-order mark (docs/case-handling.md, "Export").
 """
 
 from __future__ import annotations
