@@ -85,3 +85,42 @@ def test_client_ip(settings, proxies, forwarded, expected):
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1",
                                    HTTP_X_FORWARDED_FOR=forwarded)
     assert throttling.client_ip(request) == expected
+
+
+def _scenario(check) -> list[tuple[bool, int, bool]]:
+    """Requests over two windows: (allowed, count, blocked) after each."""
+    results = []
+
+    def state():
+        row = Throttle.objects.get(scope=REQUESTS.scope, key_hash=throttling._hash(
+            REQUESTS.scope, "203.0.113.9"))
+        return row.count, row.blocked_until is not None and row.blocked_until > timezone.now()
+
+    for _ in range(5):
+        results.append((check(), *state()))
+    Throttle.objects.filter(scope=REQUESTS.scope).update(  # the window (and block) ended
+        window_started=timezone.now() - datetime.timedelta(hours=1, seconds=1),
+        blocked_until=timezone.now() - datetime.timedelta(seconds=1))
+    for _ in range(2):
+        results.append((check(), *state()))
+    Throttle.objects.filter(scope=REQUESTS.scope).delete()
+    return results
+
+
+def test_the_single_statement_and_the_locked_count_agree():
+    """On PostgreSQL ``check_and_count`` is one upsert (issue 13); it must count and block
+    exactly as the locked read-and-save it replaces (still used on SQLite)."""
+    single = _scenario(lambda: throttling.check_and_count(limit=REQUESTS, key="203.0.113.9"))
+    locked = _scenario(lambda: throttling._check_and_count_locked(
+        limit=REQUESTS, key="203.0.113.9", now=timezone.now()))
+
+    assert single == locked == [
+        (True, 1, False), (True, 2, False), (True, 3, False), (False, 4, True), (False, 4, True),
+        (True, 1, False), (True, 2, False)]
+
+
+def test_the_single_statement_is_one_query(django_assert_num_queries):
+    throttling.check_and_count(limit=REQUESTS, key="192.0.2.50")
+    expected = 1 if throttling.connection.vendor == "postgresql" else 5
+    with django_assert_num_queries(expected, exact=False):
+        assert throttling.check_and_count(limit=REQUESTS, key="192.0.2.50") is True
