@@ -306,3 +306,17 @@ def test_the_command_is_a_dry_run_until_apply(reference_data, tmp_path):
     list_file.write_text("code,name\nGM0106,Assen\n", encoding="utf-8")
     with pytest.raises(CommandError, match="The list cannot be applied; nothing was changed."):
         call_command(*args, "--apply", stdout=StringIO())
+
+
+def test_a_rename_renames_the_case_lists_sort_key(reference_data):
+    """``Complaint.incident_municipality_name`` (the indexed sort key of the case list, issue
+    13) follows a renamed municipality."""
+    from reports.models import Complaint
+
+    in_emmen = ComplaintFactory(incident_municipality=EMMEN)
+    elsewhere = ComplaintFactory(incident_municipality="GM0106")
+
+    apply_2026()
+
+    assert Complaint.objects.get(pk=in_emmen.pk).incident_municipality_name == "Emmen (nieuw)"
+    assert Complaint.objects.get(pk=elsewhere.pk).incident_municipality_name == "Assen"
