@@ -120,7 +120,7 @@ class BulkActionForm(forms.Form):
         label=_("Caseworker"), queryset=None, required=False,
         empty_label=_("Nobody (back to the queue)"))
     team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
-        label=_("Team"), queryset=Team.objects.order_by("name"), required=False,
+        label=_("Team"), queryset=Team.objects.none(), required=False,
         empty_label=_("No team"))
     to_status = forms.ChoiceField(label=_("New status"), required=False,
                                   choices=[("", "—"), *Status.choices])
@@ -139,9 +139,10 @@ class BulkActionForm(forms.Form):
                             required=False)
 
     def __init__(self, data: QueryDict | None = None, *, users: QuerySet[User],
-                 incidents: QuerySet[Incident]) -> None:
+                 teams: QuerySet[Team], incidents: QuerySet[Incident]) -> None:
         super().__init__(data)
         typed_field(self, "assignee", forms.ModelChoiceField).queryset = users
+        typed_field(self, "team", forms.ModelChoiceField).queryset = teams
         typed_field(self, "incident", forms.ModelChoiceField).queryset = incidents
 
     def clean(self) -> dict[str, Any]:

@@ -105,6 +105,7 @@ def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     bulk_form = None
     if incident_selectors.can_bulk_change(user=request.user):
         bulk_form = BulkActionForm(users=permissions.assignable_users_for(user=request.user),
+                                   teams=permissions.visible_teams(user=request.user),
                                    incidents=incident_selectors.open_incidents(
                                        office=current_office()))
     return render(request, "backoffice/complaint_list.html", {

@@ -283,7 +283,8 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not incident_selectors.can_bulk_change(user=user):
         raise PermissionDenied
     office = current_office()
-    form = BulkActionForm(request.POST, users=permissions.assignable_users(),
+    form = BulkActionForm(request.POST, users=permissions.assignable_users_for(user=request.user),
+                          teams=permissions.visible_teams(user=request.user),
                           incidents=incident_selectors.open_incidents(office=office))
     selection = request.POST.getlist("cases")
     back = reverse("backoffice:complaint_list")
