@@ -290,6 +290,8 @@ def synthetic_data(*, n: int, office: Office, places: Places, seed: int = SEED) 
             "reporter_phone": "", "reporter_residence": residence,
             "consent_to_contact": not anonymous and rng.random() < 0.7,
             "incident_date": incident_date, "incident_municipality": incident,
+            # The check constraint: "municipality" exactly when one is set.
+            "incident_place": "municipality" if incident else "unknown",
             "description": " ".join(rng.choices(WORDS, k=rng.randint(20, 80))),
             "societal_domain": domain, "nature": nature, "assigned_to": None,
             "created_at": received, "updated_at": received,
