@@ -281,6 +281,7 @@ def test_detail_page_forms_carry_the_version(login_as, coordinator, cases):
         "bijlagen": ["csrfmiddlewaretoken", "upload"],
         "notitie": ["csrfmiddlewaretoken", "text"],
         "logout": ["csrfmiddlewaretoken"],
+        "ga": ["csrfmiddlewaretoken", "number"],  # the header's go-to-case box (posted)
         "setlang": ["csrfmiddlewaretoken", "next", "language"],
     }
     versions = [attrs["value"] for tag, attrs in parse(response.content).tags
