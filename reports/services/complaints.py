@@ -60,7 +60,9 @@ from reports.vocabulary import (
     ContactType,
     Handling,
     IncidentPlace,
+    Nature,
     RejectionReason,
+    SocietalDomain,
     Status,
 )
 from reports.workflow import REPORTER_ACTIVITY_TRANSITIONS, TRANSITIONS
@@ -669,23 +671,39 @@ def apply_incident_classification(*, complaint: Complaint, actor: User, grounds:
 
     Raises:
         PermissionDenied: ``actor`` may not change this complaint.
+        ValidationError: a code is not in its vocabulary.
     """
     _require_change(actor, complaint)
-    locked = _lock(complaint, None)
+    return _inherit_classification(_lock(complaint, None), actor, grounds, societal_domain,
+                                   nature)
+
+
+def _inherit_classification(locked: Complaint, actor: User, grounds: Iterable[str],
+                            societal_domain: str, nature: str) -> bool:
+    """``apply_incident_classification`` on a row the caller locked (few queries: it runs
+    once per report of a mass report)."""
     if locked.classification_overridden:
         return False
-    grounds = sorted(set(grounds))
-    _validate_codes(grounds, [])
-    before = _classification(locked)
-    if _own_classification(locked) == (grounds, societal_domain, nature):
+    codes = sorted(set(grounds))
+    _validate_codes(codes, [])
+    if (societal_domain and societal_domain not in SocietalDomain.values) or (
+            nature and nature not in Nature.values):
+        raise ValidationError(_("Choose the classification from the lists."), code="code")
+    old_grounds = sorted(locked.grounds.values_list("code", flat=True))
+    if (old_grounds, locked.societal_domain, locked.nature) == (codes, societal_domain, nature):
         return False
+    handling = ",".join(sorted(locked.handling.values_list("code", flat=True)))
+
+    def text(ground_codes: list[str]) -> str:
+        return (f"type={locked.contact_type};grounds={','.join(ground_codes)};"
+                f"domain={locked.societal_domain};nature={locked.nature};handling={handling}")
+
+    before = text(old_grounds)
     locked.societal_domain, locked.nature = societal_domain, nature
-    locked.full_clean(validate_unique=False, validate_constraints=False)
-    _set_codes(locked, ComplaintGround, grounds)
+    _set_codes(locked, ComplaintGround, codes)
     _save(locked, ["societal_domain", "nature"])
     ComplaintHistory.objects.create(complaint=locked, actor=actor, action=History.CLASSIFICATION,
-                                    from_value=before[:200],
-                                    to_value=_classification(locked)[:200],
+                                    from_value=before[:200], to_value=text(codes)[:200],
                                     reason=_("Classification of the mass report"))
     return True
 
@@ -720,9 +738,8 @@ def add_to_incident(*, complaint: Complaint, actor: User, incident: Incident) ->
     ComplaintHistory.objects.create(
         complaint=locked, actor=actor, action=History.MASS_ADDED,
         from_value=previous.title[:200] if previous else "", to_value=incident.title[:200])
-    apply_incident_classification(
-        complaint=locked, actor=actor, grounds=incident.grounds.values_list("code", flat=True),
-        societal_domain=incident.societal_domain, nature=incident.nature)
+    _inherit_classification(locked, actor, incident.grounds.values_list("code", flat=True),
+                            incident.societal_domain, incident.nature)
     return True
 
 
