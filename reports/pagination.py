@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import QuerySet, Value
 
 #: From this offset on, a page's rows are read by id (see the module docstring).
@@ -40,9 +41,15 @@ class BoundedPaginator(Paginator):
     @cached_property
     def _bounded_count(self) -> int:
         """The number of rows, counted up to ``limit + 1`` (in any order). The rows select a
-        constant, not a column, so that an index that serves the filter is read index-only."""
-        return (self.queryset.order_by().annotate(_one=Value(1)).values("_one")
-                [:self.limit + 1].count())
+        constant, not a column, so that an index that serves the filter is read index-only
+        (PostgreSQL; on SQLite Django drops a constant-only select list from the count's
+        subquery and writes ``SELECT FROM``, so the demo counts the ids)."""
+        rows = self.queryset.order_by()
+        if connections[rows.db].vendor == "postgresql":
+            rows = rows.annotate(_one=Value(1)).values("_one")
+        else:
+            rows = rows.values("pk")
+        return rows[:self.limit + 1].count()
 
     @property
     def truncated(self) -> bool:
