@@ -406,10 +406,11 @@ def _grow(coordinator, caseworker, count: int) -> None:
 ])
 def test_exact_query_counts_per_page(request, login_as, coordinator, caseworker, office,
                                      django_assert_num_queries, role, url, expected):
-    """Session, user, permissions and the page's own queries (list: the municipality and
-    caseworker drop-downs, the count and the page; dashboard: the status counter, open cases
-    per holder, unread per holder and the caseworkers), whether the office holds 3 cases or 15,
-    with a search, a sort by municipality, a page beyond the last or filters."""
+    """Session, user, permissions, the user's desks (issue 11) and the page's own queries (list:
+    the municipality and caseworker drop-downs, the count and the page; dashboard: the status
+    counter, open cases per holder, unread per holder and the caseworkers), whether the office
+    holds 3 cases or 15, with a search, a sort by municipality, a page beyond the last or
+    filters."""
     client = login_as(request.getfixturevalue(role))
     _grow(coordinator, caseworker, 3)
     assert client.get(url).status_code == 200  # warm up caches that do not depend on the data
