@@ -71,7 +71,7 @@ def test_a_staff_user_gets_a_role_no_password_and_a_first_login_link(reference_d
     ({"username": "new", "role": "caseworker", "email": "not-an-address"},
      {"email": ["Enter a valid email address."]}),
     ({"username": "new", "role": "municipality"},
-     {"role": ["Choose one of the roles: caseworker, coordinator."]}),
+     {"role": ["Choose one of the roles: caseworker, coordinator, office_coordinator."]}),
 ])
 def test_invalid_staff_users_are_refused(caseworker, arguments, errors, settings):
     settings.LANGUAGE_CODE = "en"
