@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from reports.models import ComplaintHistory, ComplaintUserObjectPermission, Desk, UnreadCase
 from reports.selectors.desks import desk_municipality_codes, desk_serving
@@ -62,7 +63,8 @@ def test_migration_shape_one_default_desk_serves_every_office_municipality(offic
 
 def test_overlapping_periods_of_one_municipality_are_refused(desks, office):
     desk_a, desk_b = desks
-    with pytest.raises(ValidationError, match="already served by Zuid"):
+    with translation.override("en"), pytest.raises(ValidationError,
+                                                   match="already served by Zuid"):
         assign_municipality(desk=desk_a, municipality=municipality("GM0114"),
                             valid_from=datetime.date(2024, 1, 1), actor=None)
     with pytest.raises(ValidationError):
