@@ -108,20 +108,35 @@ class CleanUpload:
 
 
 def safe_display_name(name: str | None) -> str:
-    """A file name from a browser, made safe to store and display.
+    """A file name from a browser, made safe to store, display and save on any system.
 
     NFC-normalised; only the part after the last ``/`` or ``\\`` (browsers on Windows sent full
     paths); control characters (incl. CR, LF, tab), line and paragraph separators and
-    bidirectional-text controls replaced by spaces; trimmed; at most ``MAX_NAME_LENGTH``
-    characters. Accents, CJK, quotes and the like are kept (they are escaped where shown).
-    ``"file"`` when nothing is left.
+    bidirectional-text controls replaced by spaces; then only letters (any script, with their
+    accents), digits, spaces and ``. - _ ( ) ' , +`` are kept: everything else (``<>:"/\\|?*``,
+    ``=``, ``;``, emoji, ...) is dropped, so ``../../bewijs<script>.png`` becomes
+    ``bewijsscript.png`` (tester finding 10). Leading and trailing dots and spaces are removed
+    (hidden files; Windows refuses trailing ones), a Windows device name (``CON``, ``NUL``,
+    ``COM1`` ...) gets a ``_`` in front; at most ``MAX_NAME_LENGTH`` characters. ``"file"``
+    when nothing is left.
     """
     text = unicodedata.normalize("NFC", name or "")
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = "".join(" " if unicodedata.category(char) in {"Cc", "Zl", "Zp"}
                    or char in _BIDI_CONTROLS else char for char in text)
-    text = text.strip()[:MAX_NAME_LENGTH].strip()
+    text = "".join(char for char in text if char in _NAME_PUNCTUATION
+                   or unicodedata.category(char)[0] in "LM"
+                   or unicodedata.category(char) == "Nd")
+    text = text.strip(" .")[:MAX_NAME_LENGTH].strip(" .")
+    if text.split(".", 1)[0].upper() in _WINDOWS_DEVICES:
+        text = "_" + text[:MAX_NAME_LENGTH - 1]
     return text or "file"
+
+
+#: Punctuation ``safe_display_name`` keeps (valid in file names on every system).
+_NAME_PUNCTUATION = frozenset(" .-_()',+")
+_WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),
+                              *(f"LPT{n}" for n in range(1, 10))})
 
 
 def _max_megabytes() -> int:

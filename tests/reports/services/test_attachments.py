@@ -186,11 +186,13 @@ ODD_NAMES = [
      "attachment; filename*=utf-8''Verklaring%20caf%C3%A9.pdf"),
     ("報告書 2020.pdf", "報告書 2020.pdf",
      "attachment; filename*=utf-8''%E5%A0%B1%E5%91%8A%E6%9B%B8%202020.pdf"),
-    ('foto "strand" \'s.pdf', 'foto "strand" \'s.pdf', 'attachment; filename="foto strand s.pdf"'),
-    ("brief\r\nSet-Cookie: x=1.pdf", "brief  Set-Cookie: x=1.pdf",
-     'attachment; filename="brief  Set-Cookie: x=1.pdf"'),
-    ("<img src=x onerror=alert(1)>.pdf", "<img src=x onerror=alert(1)>.pdf",
-     'attachment; filename="<img src=x onerror=alert(1)>.pdf"'),
+    # Stored names keep only letters, digits, space and . - _ ( ) ' , + (tester finding 10).
+    ('foto "strand" \'s.pdf', "foto strand 's.pdf", 'attachment; filename="foto strand s.pdf"'),
+    ("brief\r\nSet-Cookie: x=1.pdf", "brief  Set-Cookie x1.pdf",
+     'attachment; filename="brief  Set-Cookie x1.pdf"'),
+    ("<img src=x onerror=alert(1)>.pdf", "img srcx onerroralert(1).pdf",
+     'attachment; filename="img srcx onerroralert(1).pdf"'),
+    ("../../bewijs<script>.pdf", "bewijsscript.pdf", 'attachment; filename="bewijsscript.pdf"'),
 ]
 
 
