@@ -185,7 +185,7 @@ class IntakeForm(ReportRulesMixin, forms.Form):
         label=_("What happened?"),
         help_text=_("Tell us in your own words what happened. You do not have to write "
                     "perfectly."),
-        widget=forms.Textarea(attrs={"rows": 6}), max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}), max_length=10000,
         error_messages={"required": _("Please tell us what happened.")},
     )
     incident_date = forms.DateField(
@@ -434,7 +434,7 @@ class StatusForm(VersionedForm):
     to_status = forms.ChoiceField(label=_("New status"))
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
         help_text=_("Required for reopening; otherwise optional. Stored in the history."),
     )
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
@@ -625,7 +625,8 @@ class NoteForm(forms.Form):
     """An internal note. Notes are only added, so a concurrent change of the case does not
     conflict with them and the form carries no version."""
 
-    text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}),
+    text = forms.CharField(label=_("Internal note"),
+                           widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
                            max_length=10000)
 
 
@@ -633,7 +634,8 @@ class MessageForm(forms.Form):
     """Record correspondence with the reporter (sent to them or received from them)."""
 
     direction = forms.ChoiceField(label=_("Direction"), choices=Message.Direction.choices)
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}),
+    body = forms.CharField(label=_("Message"),
+                           widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
                            max_length=20000)
 
 
@@ -678,7 +680,7 @@ class StaffRegistrationForm(ReportRulesMixin, forms.Form):
     contact_type = forms.ChoiceField(label=_("Contact type"), choices=ContactType.choices,
                                      initial=ContactType.REPORT)
     description = forms.CharField(label=_("What happened"), max_length=10000,
-                                  widget=forms.Textarea(attrs={"rows": 6}))
+                                  widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}))
     incident_date = forms.DateField(label=_("Date of the incident"), required=False,
                                     widget=forms.DateInput(attrs={"type": "date"}))
     incident_municipality = IncidentPlaceField(

@@ -35,7 +35,7 @@ class ReplyForm(forms.Form):
 
     body = forms.CharField(
         label=_("Your message"), max_length=MESSAGE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
         error_messages={"required": _("Please write a message.")},
     )
 

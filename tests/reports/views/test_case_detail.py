@@ -1223,3 +1223,19 @@ def test_the_timeline_reads_newest_first_on_request(login_as, caseworker, cases)
                if tag == "a" and attrs.get("href", "").startswith("?order=")]
     assert toggles == ["?order=oldest#history"]
     assert 'href="?order=newest#history"' in oldest.content.decode()
+
+
+def test_user_written_text_takes_its_own_direction(coordinator, login_as):
+    """Tester finding 9: an Arabic message body or note reads right to left inside the Dutch
+    (LTR) page, and the description likewise."""
+    from reports.services.complaints import record_message
+
+    complaint = ComplaintFactory(description="وصف الحادث")
+    record_message(complaint=complaint, author=coordinator, direction="in", body="مرحبا، شكرا")
+    add_note(complaint=complaint, author=coordinator, text="notitie")
+    html = login_as(coordinator).get(detail_url(complaint)).content.decode()
+    assert ('<div class="text-pre-wrap" dir="auto" data-testid="timeline-text">مرحبا، شكرا'
+            "</div>") in html
+    assert '<div class="text-pre-wrap" dir="auto" data-testid="timeline-text">notitie</div>' in html
+    assert ('<div class="border rounded p-3 mb-4 text-pre-wrap" dir="auto">وصف الحادث</div>'
+            in html)

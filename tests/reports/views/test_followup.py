@@ -366,6 +366,9 @@ def test_the_case_page_shows_status_and_conversation_but_nothing_internal(client
         "We are waiting for an answer from you. Please read our message below and reply."]
     assert by_testid(response.content, "message-body") == ["Kunt u de datum noemen?"]
     html = response.content.decode()
+    # Tester finding 9: user-written text takes its own direction (Arabic in an LTR page).
+    assert ('<div class="text-pre-wrap" dir="auto" data-testid="message-body">'
+            "Kunt u de datum noemen?</div>") in html
     for internal in ("Interne-notitie-3b3b", coordinator.username, DESCRIPTION, "5e6f",
                      "Anna Naam", "Awaiting reporter", str(complaint.public_id)):
         assert internal not in html
