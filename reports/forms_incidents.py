@@ -30,7 +30,8 @@ class MassReportForm(forms.Form):
 
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description (for staff)"), required=False,
-                                  max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+                                  max_length=10000,
+                                  widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}))
     grounds = forms.MultipleChoiceField(label=_("Grounds"), choices=Ground.choices,
                                         required=False, widget=forms.CheckboxSelectMultiple)
     societal_domain = forms.ChoiceField(label=_("Societal domain"), required=False,
@@ -88,7 +89,7 @@ class ReplyAllForm(forms.Form):
     """One message to every reporter of a mass report."""
 
     body = forms.CharField(label=_("Message to all reporters"), max_length=20000,
-                           widget=forms.Textarea(attrs={"rows": 5}),
+                           widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
                            help_text=_("Shown in each reporter's follow-up page; reporters who "
                                        "left an e-mail address get a notice with a link (not "
                                        "the text)."))
@@ -105,7 +106,7 @@ class CloseAllForm(forms.Form):
         help_text=_("Mediation and own investigation need a named reporter; reports where "
                     "this is not allowed are skipped and listed."))
     reason = forms.CharField(label=_("Note for the history"), required=False, max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+                             widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}))
     confirm = forms.BooleanField(label=_("Yes, close every open report of this mass report"))
 
 
@@ -150,6 +151,16 @@ class BulkActionForm(forms.Form):
         action = data.get("action")
         if action == "status" and not data.get("to_status"):
             self.add_error("to_status", _("Choose the new status."))
+        # The workflow's conditions that hold for the whole selection are checked here, so the
+        # preview refuses them before any job starts (tester finding 4); handling is per case
+        # (``incident_selectors.cases_without_handling``).
+        to_status = data.get("to_status") if action == "status" else ""
+        if to_status == Status.CLOSED and not data.get("outcome"):
+            self.add_error("outcome", _("Choose an outcome before closing."))
+        if to_status == Status.REJECTED and not data.get("rejection_reason"):
+            self.add_error("rejection_reason", _("Choose why this report is not taken on."))
+        if to_status == Status.REOPENED and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason for reopening."))
         if action == "incident" and not data.get("incident") and not (
                 data.get("title") or "").strip():
             self.add_error("title", _("Choose a mass report or give a new one a title."))

@@ -20,7 +20,8 @@ class ReplyTemplateForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ReplyTemplate.Kind.choices)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     body = forms.CharField(
-        label=_("Text"), max_length=20000, widget=forms.Textarea(attrs={"rows": 12}),
+        label=_("Text"), max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 12, "dir": "auto"}),
         help_text=_("Plain text. {zaaknummer} becomes the case number and {organisatie} the "
                     "name of the office; nothing else is replaced."))
     is_active = forms.BooleanField(
@@ -38,7 +39,10 @@ class ReplyTemplatePickForm(forms.Form):
     """The case page's "use a standard text": the active templates, grouped by language, the
     reporter's language first (preselected: its first template)."""
 
-    template = forms.TypedChoiceField(label=_("Standard text"), coerce=int)
+    template = forms.TypedChoiceField(
+        label=_("Standard text"), coerce=int,
+        error_messages={"invalid_choice": _("This standard text is not (or no longer) "
+                                            "available.")})
 
     def __init__(self, data: QueryDict | None = None, *,
                  templates: QuerySet[ReplyTemplate], language: str) -> None:

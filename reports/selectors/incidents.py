@@ -94,6 +94,15 @@ def status_blockers(*, complaints: Iterable[Complaint], to_status: str) -> list[
             if to_status not in TRANSITIONS.get(c.status, frozenset())]
 
 
+def cases_without_handling(*, complaints: Iterable[Complaint]) -> list[str]:
+    """The case numbers of ``complaints`` with no manner of handling recorded yet, which
+    therefore cannot be closed (``change_status``), in the given order; one query."""
+    cases = list(complaints)
+    handled = set(Complaint.objects.filter(pk__in=[c.pk for c in cases], handling__isnull=False)
+                  .values_list("pk", flat=True))
+    return [c.case_number for c in cases if c.pk not in handled]
+
+
 def case_job(*, public_id: uuid.UUID) -> CaseJob | None:
     """The job with ``public_id`` (its incident joined in), or ``None``."""
     return CaseJob.objects.select_related("incident", "actor").filter(

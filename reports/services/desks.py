@@ -106,6 +106,11 @@ def create_desk(*, office: Office, actor: User | None, code: str, name: str) -> 
         ValidationError: the code is not a slug or is taken.
     """
     _require_manage(actor)
+    if Desk.objects.filter(office=office, code=code).exists():
+        # Our own words instead of Django's generated "Desk with this Office and Code already
+        # exists." (tester finding 8).
+        raise ValidationError({"code": _("There is already a desk with this code.")},
+                              code="unique")
     desk = Desk(office=office, code=code, name=name)
     desk.full_clean()
     desk.save()

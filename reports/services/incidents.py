@@ -273,8 +273,9 @@ def run_case_job(*, job_id: int, batch_size: int | None = None) -> CaseJob:
     handles the next ``batch_size`` cases (default ``settings.CASE_JOB_BATCH_SIZE``) and moves
     ``position`` on in the same transaction, so concurrent or repeated runs never handle a case
     twice. A case the service refuses (``PermissionDenied``, ``ValidationError``) or that needs
-    no change is listed in ``skipped`` with the reason (the case number and the reason in
-    ``LANGUAGE_CODE``, the office's language; no report content). An unexpected error marks
+    no change is listed in ``skipped`` with the reason (the case number and the untranslated
+    reason, the msgid, which the job page translates; no report content). A reason with
+    values filled in (a status transition) is stored in English. An unexpected error marks
     the job failed and re-raises.
 
     Returns:
@@ -287,8 +288,10 @@ def run_case_job(*, job_id: int, batch_size: int | None = None) -> CaseJob:
     CaseJob.objects.filter(pk=job_id, state=CaseJob.State.QUEUED).update(
         state=CaseJob.State.RUNNING)
     try:
-        # Reasons of skipped cases are stored as text in the office's language, whoever runs it.
-        with translation.override(settings.LANGUAGE_CODE):
+        # Reasons of skipped cases are stored untranslated (the msgid) and translated into the
+        # viewer's language when shown (``_case_job.html``); rows stored translated by older
+        # versions show as stored (tester finding 9).
+        with translation.override(None):
             while _run_batch(job_id=job_id, size=size):
                 pass
     except Exception as exc:
@@ -438,11 +441,36 @@ def bulk_change(*, actor: User, complaints: list[Complaint], kind: str,
                   "%(cases)s. Nothing was changed.")
                 % {"status": Status(params["to_status"]).label, "cases": ", ".join(blockers)},
                 code="transition")
+        _check_bulk_conditions(complaints=complaints, params=params)
     if kind not in (CaseJob.Kind.ASSIGN, CaseJob.Kind.SHARE, CaseJob.Kind.STATUS):
         raise ValidationError(_("Choose an action."), code="action")
     with transaction.atomic():
         return start_case_job(kind=kind, actor=actor, case_ids=[c.pk for c in complaints],
                               params=params)
+
+
+def _check_bulk_conditions(*, complaints: list[Complaint], params: dict) -> None:
+    """The workflow's conditions of a bulk status change (``change_status``), refused before
+    the job starts: an outcome (and handling on every case) to close, a rejection reason to
+    reject, a reason to reopen."""
+    from reports.selectors.incidents import cases_without_handling
+
+    to_status = params["to_status"]
+    if to_status == Status.CLOSED:
+        if not params.get("outcome"):
+            raise ValidationError(_("Choose an outcome before closing."),
+                                  code="outcome_required")
+        unhandled = cases_without_handling(complaints=complaints)
+        if unhandled:
+            raise ValidationError(
+                _("Record at least one manner of handling before closing; these cases have "
+                  "none yet: %(cases)s. Nothing was changed.") % {"cases": ", ".join(unhandled)},
+                code="handling_required")
+    if to_status == Status.REJECTED and not params.get("rejection_reason"):
+        raise ValidationError(_("Choose why this report is not taken on."),
+                              code="rejection_reason_required")
+    if to_status == Status.REOPENED and not (params.get("reason") or "").strip():
+        raise ValidationError(_("Give a reason for reopening."), code="reason_required")
 
 
 def check_selection_size(count: int) -> None:

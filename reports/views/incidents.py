@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from reports.forms_incidents import (
@@ -301,6 +302,10 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
         _errors(request, error)
         return redirect(back)
     if not form.is_valid():
+        if form.errors.keys() <= {"outcome", "rejection_reason", "reason"}:
+            # A workflow condition for the whole selection: refused on the preview.
+            return _preview(request, form, complaints, not_found, errors=[
+                str(message) for messages_ in form.errors.values() for message in messages_])
         _form_errors(request, form)
         return redirect(back)
     action = form.cleaned_data["action"]
@@ -311,20 +316,15 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
     if action == "share" and not user.has_perm("reports.share_complaint"):
         raise PermissionDenied
     blockers: list[str] = []
+    unhandled: list[str] = []
     if action == "status":
         blockers = incident_selectors.status_blockers(
             complaints=complaints, to_status=form.cleaned_data["to_status"])
-    refused = [c.case_number for c in complaints
-               if not permissions.can_change(user=user, complaint=c)]
-    if request.POST.get("confirmed") != "1" or blockers:
-        return render(request, "backoffice/bulk_preview.html", {
-            "form": form, "action": action, "complaints": complaints,
-            "not_found": not_found, "blockers": blockers, "refused": refused,
-            "action_label": dict(BulkActionForm.ACTIONS)[action],
-            "data": form.cleaned_data, "labels": _labels(form),
-            "hidden": [(name, value) for name in BulkActionForm.base_fields
-                       for value in request.POST.getlist(name)],
-        }, status=400 if blockers else 200)
+        if form.cleaned_data["to_status"] == Status.CLOSED:
+            unhandled = incident_selectors.cases_without_handling(complaints=complaints)
+    if request.POST.get("confirmed") != "1" or blockers or unhandled:
+        return _preview(request, form, complaints, not_found, blockers=blockers,
+                        unhandled=unhandled)
     try:
         if action == "incident":
             with transaction.atomic():
@@ -338,9 +338,31 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
     except ValidationError as error:
         _errors(request, error)
         return redirect(back)
-    messages.success(request, _("The change of %(count)d cases has started.")
-                     % {"count": len(complaints)})
+    messages.success(request, ngettext("The change of %(count)d case has started.",
+                                       "The change of %(count)d cases has started.",
+                                       len(complaints)) % {"count": len(complaints)})
     return redirect("backoffice:case_job", public_id=job.public_id)
+
+
+def _preview(request: AuthenticatedHttpRequest, form: BulkActionForm,
+             complaints: list[Complaint], not_found: int, *, blockers: list[str] | None = None,
+             unhandled: list[str] | None = None, errors: list[str] | None = None
+             ) -> HttpResponse:
+    """The bulk preview; with blockers, cases without handling or form errors it refuses
+    (status 400, no confirm button)."""
+    action = form.cleaned_data["action"]
+    refused = [c.case_number for c in complaints
+               if not permissions.can_change(user=request.user, complaint=c)]
+    refusing = bool(blockers or unhandled or errors)
+    return render(request, "backoffice/bulk_preview.html", {
+        "form": form, "action": action, "complaints": complaints,
+        "not_found": not_found, "blockers": blockers or [], "refused": refused,
+        "unhandled": unhandled or [], "errors": errors or [], "refusing": refusing,
+        "action_label": dict(BulkActionForm.ACTIONS)[action],
+        "data": form.cleaned_data, "labels": _labels(form),
+        "hidden": [(name, value) for name in BulkActionForm.base_fields
+                   for value in request.POST.getlist(name)],
+    }, status=400 if refusing else 200)
 
 
 def _labels(form: BulkActionForm) -> dict[str, str]:

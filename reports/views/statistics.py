@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -170,8 +171,9 @@ def release(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
             return redirect(preview_url)
         if released:
-            messages.success(request, _("%(count)d new report versions were released.")
-                             % {"count": len(released)})
+            messages.success(request, ngettext("%(count)d new report version was released.",
+                                               "%(count)d new report versions were released.",
+                                               len(released)) % {"count": len(released)})
         else:
             messages.info(request, _("Nothing changed since the last release; no new "
                                      "versions."))

@@ -57,7 +57,7 @@ def test_a_retried_job_changes_nothing_twice(incident, coordinator):
     CaseJob.objects.filter(pk=job.pk).update(state="running", position=0)
     again = run(job)
     assert ComplaintHistory.objects.filter(action="mass_added").count() == 3
-    assert [item["reason"] for item in again.skipped] == ["al in deze massamelding"] * 3
+    assert [item["reason"] for item in again.skipped] == ["already in this mass report"] * 3
 
 
 def test_changing_a_reports_classification_in_an_incident_overrides_it(incident, coordinator):
@@ -151,7 +151,7 @@ def test_close_all_closes_open_reports_and_skips_closed_ones(incident, coordinat
     # reporter, a name (art. 5): every open report is refused and listed, none changes.
     assert (job.state, job.changed) == ("succeeded", 0)
     skipped = {item["case"]: item["reason"] for item in job.skipped}
-    assert skipped[closed.case_number] == "al afgesloten of niet in behandeling genomen"
+    assert skipped[closed.case_number] == "already closed or not taken on"
     assert skipped[anonymous.case_number].endswith("(Besluit art. 5).")
     assert skipped[open_one.case_number].endswith("(Besluit art. 11).")
     for report in (open_one, waiting, anonymous):
@@ -171,7 +171,7 @@ def test_close_all_with_one_outcome_and_handling(incident, coordinator):
 
     assert (job.state, job.total, job.changed) == ("succeeded", 3, 2)
     assert job.skipped == [{"case": closed.case_number,
-                            "reason": "al afgesloten of niet in behandeling genomen"}]
+                            "reason": "already closed or not taken on"}]
     for report in reports:
         report.refresh_from_db()
         assert (report.status, report.outcome,
@@ -214,7 +214,7 @@ def test_cases_the_actor_may_not_change_are_refused_not_changed(incident, coordi
     report.refresh_from_db()
     assert report.incident_id is None
     assert job.skipped == [{"case": report.case_number,
-                            "reason": "je mag deze zaak niet wijzigen"}]
+                            "reason": "you may not change this case"}]
 
 
 def test_bulk_status_is_refused_when_one_case_cannot_move(coordinator):
@@ -270,8 +270,9 @@ def test_a_thousand_reports_in_batches(incident, coordinator):
     first = ComplaintFactory()
     # Bulk-insert synthetic reports (registering each through the service takes too long).
     Complaint.objects.bulk_create([
-        Complaint(office=office, case_number=f"MDD-2020-X{n:05d}", received_at=first.received_at,
-                  channel="online", description="", first_response_due=first.first_response_due)
+        Complaint(office=office, desk=first.desk, case_number=f"MDD-2020-X{n:05d}",
+                  received_at=first.received_at, channel="online", description="",
+                  first_response_due=first.first_response_due)
         for n in range(999)])
     ids = list(Complaint.objects.values_list("pk", flat=True))
     job = services.start_case_job(kind=CaseJob.Kind.GROUP, actor=coordinator,
@@ -300,3 +301,19 @@ def test_the_timeline_names_the_mass_report(incident, coordinator):
             for title, actor, changes in entries] == [
         ("Toegevoegd aan massamelding", "coordinator1", [("Massamelding", "", "Uitzending")]),
         ("Verwijderd uit massamelding", "coordinator1", [("Massamelding", "Uitzending", "")])]
+
+
+@pytest.mark.parametrize(("params", "code"), [
+    ({"to_status": "closed", "outcome": ""}, "outcome_required"),
+    ({"to_status": "closed", "outcome": "resolved"}, "handling_required"),
+    ({"to_status": "rejected", "rejection_reason": ""}, "rejection_reason_required"),
+])
+def test_bulk_status_change_refuses_missing_conditions_before_the_job(coordinator, params,
+                                                                       code):
+    """Tester finding 4: no job starts for a close/reject the workflow would refuse per case."""
+
+    case = ComplaintFactory()
+    with pytest.raises(ValidationError) as error:
+        services.bulk_change(actor=coordinator, complaints=[case], kind="status", params=params)
+    assert error.value.code == code
+    assert CaseJob.objects.count() == 0

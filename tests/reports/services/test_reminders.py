@@ -57,7 +57,7 @@ def test_the_digest_lists_numbers_statuses_days_and_links_only(overdue, casework
     # 1 to 30 April 2026: 21 weekdays after the 1st, less Good Friday (holidays.NL), Easter
     # Monday and King's Day = 18 working days.
     assert email.body == (
-        "Deze zaken van u vragen aandacht (werkdagen in de huidige status):\n\n"
+        "Deze zaken van jou vragen aandacht (werkdagen in de huidige status):\n\n"
         f"{in_progress.case_number} – In behandeling, 18 werkdagen\n"
         f"  {site}/{in_progress.public_id}/\n"
         f"{new.case_number} – Nieuw, 5 werkdagen – eerste reactie te laat\n"

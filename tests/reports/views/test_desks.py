@@ -114,3 +114,15 @@ def test_access_log_of_a_desk_coordinator_holds_only_their_desks_cases(login_as,
     national = login_as(OfficeCoordinatorFactory()).get(
         reverse("backoffice:access_log")).content.decode()
     assert case_a.case_number in national and case_b.case_number in national
+
+
+def test_a_duplicate_desk_code_is_a_human_message(login_as, national):
+    """Tester finding 8: our own sentence, not Django's generated unique error."""
+    client = login_as(national)
+    url = reverse("backoffice:desk_settings")
+    make_desk("zuid", "Zuid")
+    response = client.post(url, {"action": "desk", "desk-code": "zuid", "desk-name": "Zuid 2"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Er is al een loket met deze code." in html
+    assert "bestaat al" not in html

@@ -244,3 +244,93 @@ def test_case_page_form_errors_are_messages(coordinator, login_as):
     response = client.post(url, {"mode": "same_as", "case_number": "MDD-1999-9999"})
     assert texts(response)[-1] == "Er is geen zaak met dit nummer die je kunt zien."
     assert Incident.objects.count() == 0
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"to_status": "closed"},
+     "Kies vóór het afsluiten een uitkomst. Er is niets gewijzigd."),
+    ({"to_status": "rejected"},
+     "Kies waarom deze melding niet in behandeling wordt genomen. Er is niets gewijzigd."),
+])
+def test_a_close_or_reject_without_its_condition_is_refused_on_the_preview(
+        coordinator, login_as, data, message):
+    """Tester finding 4: the preview refuses, before any job starts."""
+    case = ComplaintFactory()
+    response = login_as(coordinator).post(BULK, {
+        "cases": [str(case.public_id)], "action": "status", "confirmed": "1", **data})
+    html = " ".join(response.content.decode().split())
+    assert response.status_code == 400
+    assert f'data-testid="errors">{message}</div>' in html
+    assert 'name="confirmed"' not in html
+    assert CaseJob.objects.count() == 0
+    case.refresh_from_db()
+    assert case.status == "new"
+
+
+def test_a_close_of_cases_without_handling_names_them_on_the_preview(coordinator, login_as):
+    from reports.models import ComplaintHandling
+
+    handled, unhandled = ComplaintFactory(), ComplaintFactory()
+    ComplaintHandling.objects.create(complaint=handled, code="registration")
+    data = {"cases": [str(handled.public_id), str(unhandled.public_id)], "action": "status",
+            "to_status": "closed", "outcome": "resolved", "confirmed": "1"}
+    client = login_as(coordinator)
+
+    response = client.post(BULK, data)
+    html = " ".join(response.content.decode().split())
+    assert response.status_code == 400
+    assert ("Leg vóór het afsluiten ten minste één vorm van klachtbehandeling vast; deze zaken "
+            f"hebben er nog geen: {unhandled.case_number}. Er is niets gewijzigd.") in html
+    assert 'name="confirmed"' not in html
+    assert CaseJob.objects.count() == 0
+
+    response = client.post(BULK, {**data, "cases": [str(handled.public_id)], "confirmed": ""})
+    assert response.status_code == 200
+    assert 'name="confirmed" value="1"' in response.content.decode()
+
+
+def test_skip_reasons_are_shown_in_the_viewers_language(incident, coordinator, login_as):
+    """Tester finding 9: stored untranslated, translated when shown; an old row stored in
+    Dutch still shows as stored."""
+    case = ComplaintFactory()
+    job = services.group_into_incident(incident=incident, actor=coordinator, complaints=[case])
+    services.run_case_job(job_id=job.pk)
+    CaseJob.objects.filter(pk=job.pk).update(state="running", position=0)
+    job = services.run_case_job(job_id=job.pk)
+    assert job.skipped == [{"case": case.case_number, "reason": "already in this mass report"}]
+    url = reverse("backoffice:case_job", kwargs={"public_id": job.public_id})
+    client = login_as(coordinator)
+    item = f"<li><bdi>{case.case_number}</bdi>: "
+    assert item + "al in deze massamelding</li>" in client.get(
+        url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert item + "موجود بالفعل في هذا البلاغ الجماعي</li>" in client.get(
+        url, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    CaseJob.objects.filter(pk=job.pk).update(
+        skipped=[{"case": case.case_number, "reason": "al in deze massamelding"}])
+    assert item + "al in deze massamelding</li>" in client.get(
+        url, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+
+
+def test_counts_in_dutch_use_the_singular_for_one(coordinator, login_as,
+                                                  django_capture_on_commit_callbacks):
+    """Tester finding 8: "1 zaak", "1 voorval", not "1 zaken", "1 voorvallen"."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    case = ComplaintFactory()
+    client = login_as(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(BULK, {"cases": [str(case.public_id)], "action": "status",
+                                      "to_status": "in_progress", "confirmed": "1"})
+    assert texts(response) == ["De wijziging van 1 zaak is gestart."]
+    page = " ".join(client.get(response["Location"]).content.decode().split())
+    assert "1 van 1 zaak afgehandeld: 1 gewijzigd, 0 overgeslagen." in page
+    note = Template('{% load i18n %}{% blocktranslate trimmed with mass=mass count incidents=n %}'
+                    "Of the cases: {{ mass }} mass reports about {{ incidents }} incident."
+                    "{% plural %}Of the cases: {{ mass }} mass reports about {{ incidents }} "
+                    "incidents.{% endblocktranslate %}")
+    with translation.override("nl"):
+        assert note.render(Context({"mass": 3, "n": 1})) == (
+            "Waarvan massameldingen: 3, over 1 voorval.")
+        assert note.render(Context({"mass": 3, "n": 2})) == (
+            "Waarvan massameldingen: 3, over 2 voorvallen.")

@@ -196,3 +196,19 @@ def test_a_case_the_user_may_not_see_stays_hidden(login_as, other_caseworker, ar
                                               {"template": template.pk})
 
     assert response.status_code == 404
+
+
+def test_an_inactive_template_is_a_human_message(login_as, coordinator, caseworker,
+                                                 arabic_case):
+    """Tester finding 8: not Django's "Selecteer een geldige keuze. 5 is geen beschikbare
+    keuze."."""
+    inactive = save_reply_template(actor=coordinator, template=None, kind="other",
+                                   language="ar", title="قديم", body="x", is_active=False)
+    page = login_as(caseworker).get(detail_url(arabic_case), {"template": inactive.pk})
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert page.context["reply_template_form"].errors == {
+        "template": ["Deze standaardtekst is niet (meer) beschikbaar."]}
+    assert "Deze standaardtekst is niet (meer) beschikbaar." in html
+    assert "geldige keuze" not in html
+    assert page.context["message_form"].initial == {}
