@@ -422,7 +422,9 @@ def bulk_change(*, actor: User, complaints: list[Complaint], kind: str,
     Raises:
         PermissionDenied: ``actor`` lacks ``reports.bulk_change_complaints`` or the action's
             own permission (``assign_complaint``, ``share_complaint``).
-        ValidationError: no case, too many cases, or a status the workflow does not allow.
+        ValidationError: no case, too many cases, a status the workflow does not allow, or
+            its conditions missing (``_check_bulk_conditions``: codes ``outcome_required``,
+            ``handling_required``, ``rejection_reason_required``, ``reason_required``).
     """
     from reports.selectors.incidents import status_blockers
 
