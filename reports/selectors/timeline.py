@@ -175,6 +175,8 @@ def _history_entry(row: ComplaintHistory) -> TimelineEntry:
         changes = (Change(_("Caseworker"), row.from_value, row.to_value),)
     elif row.action == History.TEAM:
         changes = (Change(_("Team"), row.from_value, row.to_value),)
+    elif row.action == History.DESK:
+        changes = (Change(_("Desk"), row.from_value, row.to_value),)
     elif row.action == History.INCIDENT:
         changes = _incident_change(row)
     elif row.action in (History.LINK, History.UNLINK):

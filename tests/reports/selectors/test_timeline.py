@@ -132,6 +132,21 @@ def test_rejection_shows_the_reason_for_rejection(office, coordinator):
                                    Change("Reason for rejection", "", "Spam"))
 
 
+def test_a_move_to_another_desk_shows_the_old_and_the_new_desk(office):
+    from reports.services.desks import move_to_desk
+    from tests.factories import OfficeCoordinatorFactory, make_desk
+
+    complaint = ComplaintFactory()
+    national = OfficeCoordinatorFactory(username="national")
+    move_to_desk(complaint=complaint, actor=national, desk=make_desk("zuid", "Zuid"))
+
+    entry = case_timeline(complaint=complaint)[-1]
+
+    assert (entry.actor, entry.title, entry.changes) == (
+        "national", "Moved to another desk",
+        (Change("Desk", "Meldpunt Discriminatie Drenthe", "Zuid"),))
+
+
 def test_entries_at_the_same_moment_keep_kind_then_id_order(office, coordinator, media):
     complaint = ComplaintFactory()
     with mock.patch("django.utils.timezone.now", return_value=START):
