@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from reports import disclosure
 from reports.models import Desk, Office
 from reports.selectors.desks import desk_municipality_codes
+from reports.selectors.reference import merger_map
 from reports.selectors.statistics import counted_complaints, snapshots_for_year
 from reports.services.reports import canonical_form, disclosure_threshold
 
@@ -37,6 +38,11 @@ class DeskSummary:
         handled_cases: counted cases of the year whose ``desk`` is this desk.
         handled_without_municipality: of those, cases with neither an incident municipality nor
             a residence (on no municipal form).
+        mass_reports: counted cases of the year on one of the desk's municipal forms (reporter
+            living in, or incident in, one of ``codes`` or a municipality merged into one) that
+            are part of a mass report ("waarvan massameldingen"), each once; counted now, by
+            the office summary's rule (``selectors.statistics.AnnualCount``).
+        mass_incidents: the number of distinct mass reports (incidents) those concern.
     """
 
     codes: list[str]
@@ -46,6 +52,8 @@ class DeskSummary:
     threshold: int
     handled_cases: int
     handled_without_municipality: int
+    mass_reports: int = 0
+    mass_incidents: int = 0
 
 
 def desk_summary(*, office: Office, desk: Desk, year: int) -> DeskSummary:
@@ -69,7 +77,14 @@ def desk_summary(*, office: Office, desk: Desk, year: int) -> DeskSummary:
         if result is not None and audit is not None and audit.passed:
             protected = json.loads(json.dumps(result))
     handled = counted_complaints(office=office, year=year).filter(desk=desk)
+    mapping = merger_map(year=year)
+    relevant = set(codes) | {former for former, successor in mapping.items() if successor in codes}
+    mass = (counted_complaints(office=office, year=year)
+            .filter(Q(reporter_residence__in=relevant) | Q(incident_municipality__in=relevant),
+                    incident__isnull=False)
+            .order_by().aggregate(reports=Count("pk"), incidents=Count("incident", distinct=True)))
     return DeskSummary(
+        mass_reports=mass["reports"] or 0, mass_incidents=mass["incidents"] or 0,
         codes=codes, forms=len(snapshots), exact=exact, protected=protected,
         threshold=threshold, handled_cases=handled.count(),
         handled_without_municipality=handled.filter(
