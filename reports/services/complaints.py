@@ -534,7 +534,8 @@ def assign_complaint(*, complaint: Complaint, actor: User,
         PermissionDenied: ``actor`` may not assign it (needs ``reports.assign_complaint``, or
             ``reports.claim_complaint`` to take an unassigned case for themselves).
         StaleCaseError: the case changed since ``expected_version``.
-        ValidationError: ``assignee`` may not handle cases, or not this case's desk.
+        ValidationError: ``assignee`` may not handle cases (code ``assignee``), or not this
+            case's desk (code ``assignee_desk``).
     """
     locked = _lock(complaint, expected_version)
     claiming = assignee is not None and assignee.pk == actor.pk
@@ -543,6 +544,9 @@ def assign_complaint(*, complaint: Complaint, actor: User,
         raise PermissionDenied
     if assignee is not None and not permissions.assignable_users(
             desk_ids=[locked.desk_id]).filter(pk=assignee.pk).exists():
+        if permissions.assignable_users().filter(pk=assignee.pk).exists():
+            raise ValidationError(_("This caseworker does not work for this case's desk."),
+                                  code="assignee_desk")
         raise ValidationError(_("This user cannot handle cases."), code="assignee")
     previous = locked.assigned_to
     if previous == assignee:

@@ -32,6 +32,7 @@ from reports.selectors import desks as desk_selectors
 from reports.selectors import permissions
 from reports.timezones import AMSTERDAM
 from reports.types import User
+from reports.vocabulary import FINAL_STATUSES
 
 #: The code of the desk every office has from the start (a regional office has only this one).
 DEFAULT_DESK_CODE = "default"
@@ -126,12 +127,39 @@ def add_desk_member(*, desk: Desk, user: User, actor: User | None) -> None:
 
 
 @transaction.atomic
-def remove_desk_member(*, desk: Desk, user: User, actor: User | None) -> None:
-    """End ``user``'s membership of ``desk``: they no longer see its cases (their assignments
-    stay recorded, but without membership the cases are out of their sight)."""
+def remove_desk_member(*, desk: Desk, user: User, actor: User | None) -> int:
+    """End ``user``'s membership of ``desk``; their cases of the desk do not stay stranded.
+
+    When ``user`` no longer works on the desk's cases at all (not through one of its teams, not
+    across desks), in the same transaction and by the rule of :func:`move_to_desk`: each open
+    case of the desk assigned to them returns to the desk's queue (locked, version up, an
+    ``assignment`` history row with ``actor``); their guardian object permissions on the
+    desk's cases are revoked and their unread marks for them dropped. Finished cases
+    (``FINAL_STATUSES``) keep their assignee as a record, without the rights.
+
+    Args:
+        actor: who does it (``None``: a management command).
+
+    Returns:
+        The number of cases that went back to the queue.
+
+    Raises:
+        PermissionDenied: ``actor`` lacks ``reports.manage_desks``.
+    """
     _require_manage(actor)
     desk.members.remove(user)
     _forget(user)
+    if user.pk in desk_selectors.desk_user_ids(desk_id=desk.pk):
+        return 0
+    returned = 0
+    open_cases = (Complaint.objects.select_for_update().filter(desk=desk, assigned_to=user)
+                  .exclude(status__in=FINAL_STATUSES).order_by("pk"))
+    for locked in open_cases:
+        _return_to_queue(locked, actor=actor)
+        returned += 1
+    ComplaintUserObjectPermission.objects.filter(user=user, content_object__desk=desk).delete()
+    UnreadCase.objects.filter(user=user, complaint__desk=desk).delete()
+    return returned
 
 
 @transaction.atomic
@@ -146,10 +174,17 @@ def assign_municipality(*, desk: Desk, municipality: Municipality, valid_from: d
 
     Raises:
         PermissionDenied: ``actor`` lacks ``reports.manage_desks``.
-        ValidationError: the period overlaps another period of the municipality (at any desk),
-            ends before it starts or starts before 2000.
+        ValidationError: the office does not serve ``municipality`` (code ``not_served``), the
+            period overlaps another period of the municipality (at any desk), ends before it
+            starts or starts before 2000.
     """
     _require_manage(actor)
+    if not desk.office.municipalities.filter(pk=municipality.pk).exists():
+        raise ValidationError(
+            _("%(office)s does not serve %(municipality)s: a desk can only serve the office's "
+              "municipalities.") % {"office": desk.office.name,
+                                    "municipality": municipality.name},
+            code="not_served")
     Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
     period = DeskMunicipality(desk=desk, municipality=municipality, valid_from=valid_from,
                               valid_to=valid_to)
@@ -215,12 +250,7 @@ def move_to_desk(*, complaint: Complaint, actor: User, desk: Desk,
     fields = ["desk"]
     assignee, team = locked.assigned_to, locked.team
     if assignee is not None and assignee.pk not in allowed:
-        for perm in ("reports.view_complaint", "reports.change_complaint"):
-            remove_perm(perm, assignee, locked)
-        ComplaintHistory.objects.create(
-            complaint=locked, actor=actor, action=ComplaintHistory.Action.ASSIGNMENT,
-            from_value=assignee.get_username(), to_value="")
-        locked.assigned_to = None
+        _unassign(locked, actor=actor)
         fields.append("assigned_to")
     if team is not None and team.desk_id != desk.pk:
         ComplaintHistory.objects.create(
@@ -235,6 +265,28 @@ def move_to_desk(*, complaint: Complaint, actor: User, desk: Desk,
         complaint=locked, actor=actor, action=ComplaintHistory.Action.DESK,
         from_value=previous.name if previous else "", to_value=desk.name)
     return locked
+
+
+def _unassign(locked: Complaint, *, actor: User | None) -> None:
+    """Take the locked ``complaint`` from its assignee (not saved): their case permissions go and
+    an ``assignment`` history row records ``actor``."""
+    assignee = locked.assigned_to
+    if assignee is None:
+        return
+    for perm in ("reports.view_complaint", "reports.change_complaint"):
+        remove_perm(perm, assignee, locked)
+    ComplaintHistory.objects.create(
+        complaint=locked, actor=actor, action=ComplaintHistory.Action.ASSIGNMENT,
+        from_value=assignee.get_username(), to_value="")
+    locked.assigned_to = None
+
+
+def _return_to_queue(locked: Complaint, *, actor: User | None) -> None:
+    """Unassign the locked ``complaint`` and save it (version up)."""
+    from reports.services.complaints import _save
+
+    _unassign(locked, actor=actor)
+    _save(locked, ["assigned_to"])
 
 
 def _require_manage(actor: User | None) -> None:

@@ -11,6 +11,7 @@ from django.forms import ModelChoiceField
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from reports.forms import typed_field
@@ -45,12 +46,17 @@ def desk_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         form = forms[action]
         if form.is_valid():
             try:
-                _apply(request, action, form.cleaned_data, office)
+                returned = _apply(request, action, form.cleaned_data, office)
             except ValidationError as error:
                 for message in error.messages:
                     form.add_error(None, message)
             else:
                 messages.success(request, _("Saved."))
+                if returned:
+                    messages.info(request, ngettext(
+                        "%(count)d case of this staff member went back to the desk's queue.",
+                        "%(count)d cases of this staff member went back to the desk's queue.",
+                        returned) % {"count": returned})
                 return redirect("backoffice:desk_settings")
         status = 400
     elif request.method == "POST":
@@ -61,8 +67,9 @@ def desk_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
                   {"desks": desks, "forms": forms}, status=status)
 
 
-def _apply(request: AuthenticatedHttpRequest, action: str, data: dict, office: object) -> None:
-    """Call the service for ``action`` with the form's cleaned ``data``."""
+def _apply(request: AuthenticatedHttpRequest, action: str, data: dict, office: object) -> int:
+    """Call the service for ``action`` with the form's cleaned ``data``; the number of cases
+    that went back to the queue (removing a member), else 0."""
     user = request.user
     if action == "desk":
         desk_services.create_desk(office=current_office(), actor=user, code=data["code"],
@@ -75,6 +82,8 @@ def _apply(request: AuthenticatedHttpRequest, action: str, data: dict, office: o
         desk_services.end_municipality_period(period=data["period"], valid_to=data["valid_to"],
                                               actor=user)
     elif data["remove"]:
-        desk_services.remove_desk_member(desk=data["desk"], user=data["username"], actor=user)
+        return desk_services.remove_desk_member(desk=data["desk"], user=data["username"],
+                                                actor=user)
     else:
         desk_services.add_desk_member(desk=data["desk"], user=data["username"], actor=user)
+    return 0

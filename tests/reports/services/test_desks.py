@@ -8,7 +8,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
-from reports.models import ComplaintHistory, ComplaintUserObjectPermission, Desk, UnreadCase
+from reports.models import (
+    Complaint,
+    ComplaintHistory,
+    ComplaintUserObjectPermission,
+    Desk,
+    UnreadCase,
+)
 from reports.selectors.desks import desk_municipality_codes, desk_serving
 from reports.selectors.permissions import (
     assignable_users,
@@ -25,6 +31,7 @@ from reports.services.desks import (
     default_desk,
     end_municipality_period,
     move_to_desk,
+    remove_desk_member,
     route_desk,
 )
 from reports.services.teams import create_team
@@ -195,3 +202,69 @@ def test_moving_a_case_moves_its_rights(desks):
         ("desk", "national", "Meldpunt Discriminatie Drenthe", "Zuid"),
     ]
     assert can_claim(user=CaseworkerFactory(desk=desk_b), complaint=moved)
+
+
+def test_removing_a_staff_member_from_a_desk_returns_their_open_cases_to_the_queue(desks):
+    desk_a, desk_b = desks
+    national = OfficeCoordinatorFactory(username="national")
+    worker = CaseworkerFactory(username="leaver", desk=desk_b)
+    desk_a.members.add(worker)                  # also in desk A: those cases stay theirs
+    open_b = [ComplaintFactory(incident_municipality="GM0114") for _ in range(2)]
+    closed_b = ComplaintFactory(incident_municipality="GM0114")
+    case_a = ComplaintFactory(incident_municipality="GM0106")
+    for case in (*open_b, closed_b, case_a):
+        assign_complaint(complaint=case, actor=national, assignee=worker)
+    Complaint.objects.filter(pk=closed_b.pk).update(status="closed")
+    for case in (open_b[0], case_a):
+        UnreadCase.objects.create(user=worker, complaint=case, since=case.received_at)
+    versions = {case.pk: Complaint.objects.get(pk=case.pk).version for case in open_b}
+
+    assert remove_desk_member(desk=desk_b, user=worker, actor=national) == 2
+
+    assert list(Complaint.objects.filter(assigned_to=worker).order_by("pk")) == [
+        closed_b, case_a]                       # the finished case keeps its record
+    for case in open_b:
+        fresh = Complaint.objects.get(pk=case.pk)
+        assert fresh.assigned_to is None and fresh.version == versions[case.pk] + 1
+        assert list(ComplaintHistory.objects.filter(complaint=case).order_by("id").values_list(
+            "action", "actor__username", "from_value", "to_value"))[-1] == (
+            "assignment", "national", "leaver", "")
+    assert list(ComplaintUserObjectPermission.objects.filter(user=worker).values_list(
+        "content_object_id", flat=True).distinct()) == [case_a.pk]
+    assert list(UnreadCase.objects.filter(user=worker).values_list(
+        "complaint_id", flat=True)) == [case_a.pk]
+    fresh_worker = type(worker).objects.get(pk=worker.pk)
+    assert [c.pk for c in visible_complaints(user=fresh_worker)] == [case_a.pk]
+    assert can_claim(user=CaseworkerFactory(desk=desk_b), complaint=open_b[0])
+
+
+def test_removing_a_member_who_still_works_on_the_desk_through_a_team_keeps_their_cases(desks):
+    _, desk_b = desks
+    national = OfficeCoordinatorFactory()
+    worker = CaseworkerFactory(desk=desk_b)
+    worker.groups.add(create_team(name="Zuid-team", desk=desk_b).group)
+    case = assign_complaint(complaint=ComplaintFactory(incident_municipality="GM0114"),
+                            actor=national, assignee=worker)
+    assert remove_desk_member(desk=desk_b, user=worker, actor=national) == 0
+    case.refresh_from_db()
+    assert case.assigned_to == worker
+    with pytest.raises(PermissionDenied):
+        remove_desk_member(desk=desk_b, user=worker, actor=CoordinatorFactory())
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("nl", "Deze behandelaar werkt niet voor het loket van deze zaak."),
+    ("en", "This caseworker does not work for this case's desk."),
+])
+def test_assigning_a_case_to_another_desks_caseworker_says_so(desks, language, message):
+    _, desk_b = desks
+    case_b = ComplaintFactory(incident_municipality="GM0114")
+    with translation.override(language), pytest.raises(ValidationError) as error:
+        assign_complaint(complaint=case_b, actor=OfficeCoordinatorFactory(),
+                         assignee=CaseworkerFactory())
+    assert (error.value.messages, error.value.code) == ([message], "assignee_desk")
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        assign_complaint(complaint=case_b, actor=OfficeCoordinatorFactory(),
+                         assignee=UserFactory())
+    assert (error.value.messages, error.value.code) == (
+        ["This user cannot handle cases."], "assignee")

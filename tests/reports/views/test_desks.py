@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from reports.models import Complaint, DeskMunicipality
+from reports.services.complaints import assign_complaint
 from reports.services.desks import default_desk
 from tests.factories import (
     CaseworkerFactory,
@@ -126,3 +127,39 @@ def test_a_duplicate_desk_code_is_a_human_message(login_as, national):
     assert response.status_code == 400
     assert "Er is al een loket met deze code." in html
     assert "bestaat al" not in html
+def test_removing_a_staff_member_says_how_many_cases_went_back_to_the_queue(login_as, national):
+    zuid = make_desk("zuid", "Zuid", ("GM0114",))
+    worker = CaseworkerFactory(username="leaver", desk=zuid)
+    cases = [ComplaintFactory(incident_municipality="GM0114") for _ in range(3)]
+    for case in cases:
+        assign_complaint(complaint=case, actor=national, assignee=worker)
+    client = login_as(national)
+    response = client.post(reverse("backoffice:desk_settings"), {
+        "action": "member", "member-desk": zuid.pk, "member-username": "leaver",
+        "member-remove": "on"}, follow=True)
+    page = response.content.decode()
+    assert "Opgeslagen." in page
+    assert "3 zaken van deze medewerker zijn terug in de wachtrij van het loket." in page
+    assert Complaint.objects.filter(assigned_to=worker).count() == 0
+    assert list(zuid.members.all()) == []
+
+
+def test_a_municipality_the_office_does_not_serve_is_refused(login_as, national):
+    zuid = make_desk("zuid", "Zuid")
+    client = login_as(national)
+    response = client.post(reverse("backoffice:desk_settings"), {
+        "action": "period", "period-desk": zuid.pk, "period-municipality": "GM0363",
+        "period-valid_from": "2026-01-01"})
+    assert response.status_code == 400
+    assert ("Meldpunt Discriminatie Drenthe werkt niet voor Amsterdam: een loket kan alleen "
+            "gemeenten van de voorziening bedienen.") in response.content.decode()
+    assert not DeskMunicipality.objects.filter(municipality="GM0363").exists()
+
+
+def test_each_end_period_field_and_button_names_its_municipality(login_as, national):
+    page = login_as(national).get(reverse("backoffice:desk_settings")).content.decode()
+    emmen = DeskMunicipality.objects.get(municipality="GM0114")
+    assert (f'<label class="visually-hidden" for="end-{emmen.pk}">Laatste dag van Emmen bij '
+            "dit loket</label>") in page
+    assert ('Beëindigen<span class="visually-hidden"> – periode van Emmen</span></button>'
+            in page)
