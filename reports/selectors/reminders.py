@@ -1,6 +1,7 @@
 """Reads for the daily reminder digest (issue 12 §3): each caseworker's overdue cases.
 
-A case assigned to an active user is *overdue* when it is not final and
+A case assigned to an active user who still works on its desk (a member of the desk or of one
+of its teams, or across desks) is *overdue* when it is not final and
 
 - its first response is late: no ``first_response_at`` and ``first_response_due`` before today
   (``reports.selectors.cases.overdue_condition``); or
@@ -19,12 +20,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import DateTimeField, OuterRef, Q, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from reports.deadlines import latest_overdue_start, working_days_between
-from reports.models import Complaint, ComplaintHistory, Office
+from reports.models import Complaint, ComplaintHistory, Desk, Office
 from reports.selectors.cases import overdue_condition
+from reports.selectors.desks import across_desk_users
 from reports.timezones import AMSTERDAM, local_today
 from reports.types import User
 from reports.vocabulary import FINAL_STATUSES, Status
@@ -63,6 +66,18 @@ def _start_of_day_after(day: datetime.date) -> datetime.datetime:
                                      tzinfo=AMSTERDAM)
 
 
+def _assignee_works_on_the_desk() -> Q:
+    """The case's assignee may still see it: a member of its desk or of one of that desk's
+    teams, or a user who works across desks (``selectors.permissions``). An assignee who left
+    the desk gets no reminder about its cases (subqueries: still one query)."""
+    user_model = get_user_model()
+    member = Exists(Desk.members.through.objects.filter(
+        desk_id=OuterRef("desk_id"), user_id=OuterRef("assigned_to_id")))
+    in_team = Exists(user_model.groups.through.objects.filter(
+        user_id=OuterRef("assigned_to_id"), group__team__desk_id=OuterRef("desk_id")))
+    return member | in_team | Q(assigned_to__in=across_desk_users().values("pk"))
+
+
 def overdue_digests(*, today: datetime.date | None = None) -> list[Digest]:
     """The overdue cases of every active user with at least one, by user id.
 
@@ -88,6 +103,7 @@ def overdue_digests(*, today: datetime.date | None = None) -> list[Digest]:
     first_late = overdue_condition(today=today)
     rows = (Complaint.objects
             .filter(assigned_to__isnull=False, assigned_to__is_active=True)
+            .filter(_assignee_works_on_the_desk())
             .exclude(status__in=FINAL_STATUSES)  # the partial index complaint_open_assigned
             .annotate(status_since=Coalesce(latest_change, "received_at"))
             .filter(first_late | late_in_status)

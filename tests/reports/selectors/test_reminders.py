@@ -122,3 +122,21 @@ def test_two_queries_whatever_the_number_of_cases_and_users(periods, caseworker,
 
     assert [len(d.cases) for d in digests] == [3, 3]
     assert len(queries) == 2
+
+
+def test_a_case_of_a_desk_the_assignee_left_is_not_in_their_digest(periods, caseworker):
+    from reports.services.desks import default_desk
+    from tests.factories import OfficeCoordinatorFactory, make_desk
+
+    desk_b = make_desk("zuid", "Zuid")
+    national = OfficeCoordinatorFactory(username="national")
+    kept = case(status=Status.IN_PROGRESS, assignee=caseworker, changed_at=local(4, 1))
+    left = case(status=Status.IN_PROGRESS, assignee=caseworker, changed_at=local(4, 1))
+    across = case(status=Status.IN_PROGRESS, assignee=national, changed_at=local(4, 1))
+    Complaint.objects.filter(pk__in=[left.pk, across.pk]).update(desk=desk_b)
+    assert default_desk(office=kept.office).members.filter(pk=caseworker.pk).exists()
+
+    digests = overdue_digests(today=TODAY)
+
+    assert [(d.user.username, [c.case_number for c in d.cases]) for d in digests] == [
+        (caseworker.username, [kept.case_number]), ("national", [across.case_number])]
