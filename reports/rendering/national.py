@@ -35,21 +35,25 @@ MASS_LABELS = {"reports": "waarvan massameldingen",
                "incidents": "aantal voorvallen van massameldingen"}
 
 NATIONAL_COLUMNS: tuple[str, ...] = (
-    "year", "office", "cbs_code", "municipality", "table", "row", "row_label", "column",
+    "year", "office", "cbs_code", "municipality", "desk", "table", "row", "row_label", "column",
     "column_label", *COLUMNS,
 )
 
 
 def national_rows(*, count: NationalCount, year: int, office_code: str,
-                  names: dict[str, str]) -> Iterator[list[object]]:
+                  names: dict[str, str],
+                  desks: dict[str, str] | None = None) -> Iterator[list[object]]:
     """The export's lines (without the header), municipalities by CBS code, then the five
     tables in the form's order, then the cross-tables.
 
     Args:
         names: ``{cbs_code: municipality name}``.
+        desks: ``{cbs_code: desk code}``, the desk that served the municipality on the last
+            day of ``year`` it was served (empty for a code no desk served).
     """
+    desks = desks or {}
     for code in sorted(count.forms):
-        lead = [year, office_code, code, names[code]]
+        lead = [year, office_code, code, names[code], desks.get(code, "")]
         form = count.forms[code]
         for table, vocabulary in FORM_TABLES.items():
             rows = ["total"] if vocabulary is None else [*vocabulary.values, "total"]
@@ -63,7 +67,7 @@ def national_rows(*, count: NationalCount, year: int, office_code: str,
                        row_label(table=column_table, row=column),
                        *(counts[c] for c in COLUMNS)]
     # The office as a whole, no municipality: "waarvan massameldingen".
-    office_lead = [year, office_code, "", ""]
+    office_lead = [year, office_code, "", "", ""]
     blank = ["" for _column in COLUMNS[:-1]]
     yield [*office_lead, "mass_reports", "reports", MASS_LABELS["reports"], "", "", *blank,
            count.mass_reports]

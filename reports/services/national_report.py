@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from reports.models import AccessLog, Municipality, Office
+from reports.models import AccessLog, Desk, Municipality, Office
 from reports.rendering.national import national_csv, national_rows, national_xlsx
 from reports.selectors import permissions
+from reports.selectors.desks import desk_of_municipality_in_year
 from reports.selectors.statistics import count_national_report
 from reports.services.audit import log_access
 from reports.services.statistics import MAX_YEAR, MIN_YEAR
@@ -55,7 +56,11 @@ def export_national_report(*, user: User, office: Office, year: int,
     count = count_national_report(office=office, year=year)
     names = dict(Municipality.objects.filter(code__in=list(count.forms))
                  .values_list("code", "name"))
-    rows = national_rows(count=count, year=year, office_code=office.code, names=names)
+    desk_codes = dict(Desk.objects.filter(office=office).values_list("pk", "code"))
+    desks = {code: desk_codes[desk_id] for code, desk_id
+             in desk_of_municipality_in_year(year=year).items() if desk_id in desk_codes}
+    rows = national_rows(count=count, year=year, office_code=office.code, names=names,
+                         desks=desks)
     content = national_csv(rows=rows) if fmt == "csv" else national_xlsx(rows=rows)
     log_access(user=user, action=AccessLog.Action.NATIONAL_EXPORT,
                detail={"year": year, "format": fmt, "municipalities": len(count.forms)})

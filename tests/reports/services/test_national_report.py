@@ -6,6 +6,7 @@ threat), an Amsterdam resident about Assen (unclassified), and a rejected one.""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -20,7 +21,7 @@ from tests.reports.rendering.year import cells, expected_assen_exact, hand_made_
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["year", "office", "cbs_code", "municipality", "table", "row", "row_label", "column",
+HEADER = ["year", "office", "cbs_code", "municipality", "desk", "table", "row", "row_label", "column",
           "column_label", "resident_here", "resident_elsewhere", "resident_total",
           "non_resident_here", "total"]
 FORM_LINES = 1 + 16 + 16 + 7 + 9  # tables 1 to 5 with their total rows
@@ -61,13 +62,13 @@ def test_csv_cell_by_cell(year_2020, office, coordinator):
     assert len(lines) == 1 + DRENTHE * (FORM_LINES + CROSS_LINES) + 2
     # No mass reports in the hand-made year: the two office-wide lines say 0.
     assert lines[-2:] == [
-        ["2020", "MDD", "", "", "mass_reports", "reports", "waarvan massameldingen", "", "",
-         "", "", "", "", "0"],
-        ["2020", "MDD", "", "", "mass_reports", "incidents",
+        ["2020", "MDD", "", "", "", "mass_reports", "reports", "waarvan massameldingen", "",
+         "", "", "", "", "", "0"],
+        ["2020", "MDD", "", "", "", "mass_reports", "incidents",
          "aantal voorvallen van massameldingen", "", "", "", "", "", "", "0"]]
-    assert lines[1] == ["2020", "MDD", "GM0106", "Assen", "total", "total", "Totaal", "", "",
-                        "1", "1", "2", "1", "3"]
-    assert ["2020", "MDD", "GM0106", "Assen", "ground_x_societal_domain", "race",
+    assert lines[1] == ["2020", "MDD", "GM0106", "Assen", "default", "total", "total", "Totaal",
+                        "", "", "1", "1", "2", "1", "3"]
+    assert ["2020", "MDD", "GM0106", "Assen", "default", "ground_x_societal_domain", "race",
             "Ras (herkomst/huidskleur)", "housing", "Huisvesting", "0", "1", "1", "0",
             "1"] in lines
     # Tables 1 to 5 of Assen: exactly the legal form.
@@ -112,7 +113,7 @@ def test_xlsx_has_the_same_lines_and_numbers(year_2020, office, coordinator):
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == HEADER
     assert [["" if v is None else str(v) for v in row] for row in rows[1:]] == csv_lines[1:]
-    assert rows[1][9:] == [1, 1, 2, 1, 3]
+    assert rows[1][10:] == [1, 1, 2, 1, 3]
 
 
 def test_every_download_is_in_the_access_log(year_2020, office, coordinator):
@@ -139,3 +140,15 @@ def test_refuses_other_years_and_formats(office, coordinator, year, fmt):
     with pytest.raises(ValidationError):
         export_national_report(user=coordinator, office=office, year=year, fmt=fmt)
     assert AccessLog.objects.count() == 0
+
+
+def test_each_municipality_line_names_its_desk(year_2020, office):
+    from tests.factories import OfficeCoordinatorFactory, make_desk
+
+    make_desk("zuid", "Zuid", ("GM0114",), valid_from=datetime.date(2020, 7, 1))
+    lines, _got = parse(export_national_report(user=OfficeCoordinatorFactory(), office=office,
+                                               year=2020, fmt="csv").content)
+    desks = {line[2]: line[4] for line in lines[1:]}
+    assert desks.pop("") == ""                     # the office-wide mass-report lines
+    assert desks == {**dict.fromkeys(desks, "default"), "GM0114": "zuid"}
+    assert len(desks) == DRENTHE
