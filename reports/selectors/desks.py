@@ -26,6 +26,13 @@ def desk_serving(*, office: Office, municipality: Municipality,
     return period.desk if period is not None else None
 
 
+def codes_served_on(*, desk_ids: list[int], on: datetime.date) -> QuerySet:
+    """CBS codes (a ``values_list`` subquery) of the municipalities these desks serve on ``on``."""
+    return (DeskMunicipality.objects.filter(desk_id__in=desk_ids, valid_from__lte=on)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+            .values_list("municipality_id", flat=True))
+
+
 def served_in_year(*, year: int) -> QuerySet[DeskMunicipality]:
     """The periods that cover at least one day of calendar ``year``."""
     return DeskMunicipality.objects.filter(

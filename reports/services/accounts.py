@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -41,6 +41,7 @@ from reports.security import (
 )
 from reports.services.outbox import queue_email
 from reports.services.reports import link_municipal_account, unlink_municipal_account
+from reports.timezones import local_today
 from reports.types import User
 
 #: The roles ``create_staff_user`` gives (municipal accounts: ``create_municipal_account``).
@@ -253,14 +254,35 @@ def create_municipal_account(*, username: str, email: str,
     return user
 
 
+def linkable_codes(*, actor: User, codes: Iterable[str]) -> set[str]:
+    """Of ``codes``, the municipalities ``actor`` may link municipal accounts to: all for users
+    who work across desks, else those one of their desks serves today (Europe/Amsterdam)."""
+    from reports.selectors.desks import codes_served_on
+    from reports.selectors.permissions import desk_scope
+
+    codes = set(codes)
+    scope = desk_scope(user=actor)
+    if scope is None:
+        return codes
+    return codes & set(codes_served_on(desk_ids=sorted(scope), on=local_today()))
+
+
 @transaction.atomic
 def link_account(*, user: User, municipality: Municipality,
                  actor: Any | None) -> None:
     """Link a municipal account to ``municipality`` (``link_municipal_account``), logged.
 
+    A coordinator of some desks only links municipalities one of their desks serves today
+    (Europe/Amsterdam): the account will see that municipality's released reports.
+
     Raises:
+        PermissionDenied: ``actor`` works for some desks only, none of which serves
+            ``municipality`` today.
         ValidationError: ``user`` is a back-office account.
     """
+    if actor is not None and municipality.code not in linkable_codes(actor=actor,
+                                                                     codes=[municipality.code]):
+        raise PermissionDenied
     link_municipal_account(user=user, municipality=municipality)
     log_security_event(event=SecurityEvent.MUNICIPALITY_LINKED, user=user,
                        actor_id=getattr(actor, "pk", None), municipality=municipality.code)

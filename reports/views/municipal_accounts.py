@@ -26,9 +26,13 @@ from reports.types import AuthenticatedHttpRequest, User
 PERMISSION = "reports.manage_municipal_accounts"
 
 
-def _choices() -> QuerySet[Municipality]:
-    """The office's municipalities that exist today, by name."""
-    return existing_municipalities().filter(offices=current_office())
+def _choices(user: User) -> QuerySet[Municipality]:
+    """The office's municipalities that exist today, by name; for a coordinator of some desks
+    only, those their desks serve today (``accounts.linkable_codes``)."""
+    choices = existing_municipalities().filter(offices=current_office())
+    codes = account_services.linkable_codes(actor=user,
+                                            codes=choices.values_list("code", flat=True))
+    return choices.filter(code__in=sorted(codes))
 
 
 def _account(user_id: int) -> User:
@@ -54,7 +58,7 @@ def _error(request: HttpRequest, exc: ValidationError) -> None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def municipal_account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every municipal account with its municipalities; a POST creates one."""
-    choices = _choices()
+    choices = _choices(request.user)
     form = MunicipalAccountForm(request.POST if request.method == "POST" else None,
                                 municipalities=choices)
     status = 200
@@ -87,7 +91,7 @@ def municipal_account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def link(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """Link the account to one more municipality."""
     user = _account(user_id)
-    form = MunicipalityChoiceForm(request.POST, municipalities=_choices())
+    form = MunicipalityChoiceForm(request.POST, municipalities=_choices(request.user))
     if not user.is_active:
         messages.error(request, _("This account is deactivated."))
     elif not form.is_valid():

@@ -200,3 +200,25 @@ def test_the_first_login_link_sets_a_password_and_leads_to_enrolment(reference_d
 
 def test_a_coordinator_created_by_the_factory_is_no_municipal_account(reference_data):
     assert not is_municipal_account(user=CoordinatorFactory(username="c2"))
+
+
+def test_a_desk_coordinator_links_accounts_only_to_municipalities_their_desks_serve(office):
+    from django.core.exceptions import PermissionDenied
+
+    from reports.services.accounts import linkable_codes
+    from tests.factories import OfficeCoordinatorFactory, make_desk
+
+    zuid = make_desk("zuid", "Zuid", ("GM0114",))
+    desk_coordinator = CoordinatorFactory(desk=zuid)
+    national = OfficeCoordinatorFactory()
+    assert linkable_codes(actor=desk_coordinator, codes=["GM0106", "GM0114"]) == {"GM0114"}
+    assert linkable_codes(actor=national, codes=["GM0106", "GM0114"]) == {"GM0106", "GM0114"}
+    account = create_municipal_account(
+        username="emmen", email="gemeente@emmen.example.test", invite_by_email=False,
+        municipalities=[Municipality.objects.get(code="GM0114")], actor=desk_coordinator)
+    with pytest.raises(PermissionDenied):
+        link_account(user=account, municipality=Municipality.objects.get(code="GM0106"),
+                     actor=desk_coordinator)
+    link_account(user=account, municipality=Municipality.objects.get(code="GM0106"),
+                 actor=national)
+    assert [m.code for m in linked_municipalities(user=account)] == ["GM0106", "GM0114"]

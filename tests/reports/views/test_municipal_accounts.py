@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from reports.models import Municipality, OutboundEmail
 from reports.selectors.accounts import linked_municipalities
 from reports.services.accounts import create_municipal_account
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, CoordinatorFactory
 from tests.reports.views.helpers import parse
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +172,18 @@ def test_staff_land_on_the_back_office(caseworker):
     client = Client()
     assert _login_with_code(client, "caseworker1") == "/backoffice/werkvoorraad/"
     assert "/backoffice/" in nav_links(client.get("/backoffice/").content)
+
+
+def test_a_desk_coordinator_links_only_their_desks_municipalities(login_as, account):
+    from tests.factories import make_desk
+
+    zuid = make_desk("zuid", "Zuid", ("GM0114",))
+    client = login_as(CoordinatorFactory(username="zuidco", desk=zuid))
+    page = client.get(URL)
+    assert [m.code for m in page.context["choices"]] == ["GM0114"]
+    base = f"{URL}{account.pk}/"
+    response = client.post(f"{base}koppelen/", {"municipality": "GM0109"}, follow=True)
+    assert shown(response) == [("error", "Choose a municipality.")]
+    response = client.post(f"{base}koppelen/", {"municipality": "GM0114"}, follow=True)
+    assert shown(response) == [("success", "assen now sees the reports of Emmen.")]
+    assert [m.code for m in linked_municipalities(user=account)] == ["GM0106", "GM0114"]
