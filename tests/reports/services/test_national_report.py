@@ -21,8 +21,8 @@ from tests.reports.rendering.year import cells, expected_assen_exact, hand_made_
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["year", "office", "cbs_code", "municipality", "desk", "table", "row", "row_label", "column",
-          "column_label", "resident_here", "resident_elsewhere", "resident_total",
+HEADER = ["year", "office", "cbs_code", "municipality", "desk", "table", "row", "row_label",
+          "column", "column_label", "resident_here", "resident_elsewhere", "resident_total",
           "non_resident_here", "total"]
 FORM_LINES = 1 + 16 + 16 + 7 + 9  # tables 1 to 5 with their total rows
 CROSS_LINES = 15 * 15 + 15 * 6  # ground × domain, ground × nature, no total rows
