@@ -936,12 +936,18 @@ def add_note(*, complaint: Complaint, author: User, text: str) -> Note:
 
 @transaction.atomic
 def record_message(*, complaint: Complaint, author: User, direction: str,
-                   body: str) -> Message:
+                   body: str, notify_by_email: bool = True) -> Message:
     """Record correspondence with the reporter (sent to them, or received from them).
 
     A first message to the reporter counts as the first response. A message to the reporter is
-    shown in the follow-up portal and queues an e-mail notice to them
-    (``notifications.notify_reporter_of_message``).
+    always shown in the follow-up portal and, with ``notify_by_email``, queues an e-mail notice
+    to them (``notifications.notify_reporter_of_message``: only where they left an address).
+
+    Args:
+        notify_by_email: whether a message to the reporter also queues the e-mail notice
+            (default ``True``, a reply on the case page). Reply to all of a mass report passes
+            ``complaint.consent_to_contact`` (issue 11 §2: e-mail only with an address and
+            consent). Ignored for messages from the reporter.
 
     Raises:
         PermissionDenied: ``author`` may not change this complaint.
@@ -957,7 +963,8 @@ def record_message(*, complaint: Complaint, author: User, direction: str,
     if direction == Message.Direction.TO_REPORTER:
         Complaint.objects.filter(pk=complaint.pk, first_response_at__isnull=True).update(
             first_response_at=message.created_at)
-        notify_reporter_of_message(complaint=complaint, message=message)
+        if notify_by_email:
+            notify_reporter_of_message(complaint=complaint, message=message)
     return message
 
 

@@ -20,10 +20,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reports.models import CaseJob, Complaint, Incident, IncidentGround, Message, Office, Team
+from reports.selectors.incidents import can_follow_job
+from reports.selectors.permissions import can_view, visible_complaints
 from reports.services import complaints as case_services
 from reports.types import User
 from reports.vocabulary import FINAL_STATUSES, Ground, Nature, SocietalDomain, Status
@@ -83,7 +86,9 @@ def classify_incident(*, incident: Incident, actor: User, grounds: Iterable[str]
                       description: str | None = None,
                       expected_version: int | None = None) -> CaseJob | None:
     """Change a mass report's classification (and title/description) and queue a job that
-    gives it to every report in it that was not overridden (``CaseJob.Kind.CLASSIFY``).
+    gives it to every report in it that was not overridden and that ``actor`` may see
+    (``CaseJob.Kind.CLASSIFY``; a desk coordinator's change reaches their desks' reports, an
+    office coordinator's every report).
 
     Returns:
         The queued job, or ``None`` when the classification did not change.
@@ -120,12 +125,19 @@ def classify_incident(*, incident: Incident, actor: User, grounds: Iterable[str]
     IncidentGround.objects.filter(incident=locked).delete()
     IncidentGround.objects.bulk_create(
         [IncidentGround(incident=locked, code=code) for code in codes])
-    ids = Complaint.objects.filter(incident=locked, classification_overridden=False).values_list(
-        "pk", flat=True)
+    ids = _reports_of(incident=locked, actor=actor).filter(
+        classification_overridden=False).values_list("pk", flat=True)
     return start_case_job(kind=CaseJob.Kind.CLASSIFY, actor=actor, case_ids=ids,
                           incident=locked, params={"grounds": codes,
                                                    "societal_domain": societal_domain,
                                                    "nature": nature})
+
+
+def _reports_of(*, incident: Incident, actor: User) -> QuerySet[Complaint]:
+    """The reports of ``incident`` a job started by ``actor`` covers: those ``actor`` may see
+    (``visible_complaints``; a desk coordinator's own desks). Reports of other desks are not in
+    the job at all, so its counts and skipped list never mention them."""
+    return visible_complaints(user=actor).filter(incident=incident)
 
 
 def start_case_job(*, kind: str, actor: User, case_ids: Iterable[int],
@@ -164,10 +176,9 @@ def requeue_case_job(*, job: CaseJob, actor: User) -> None:
     """Queue an unfinished job again (after a broker outage); harmless when it is running.
 
     Raises:
-        PermissionDenied: ``actor`` is not the job's actor and lacks
-            ``reports.manage_incidents``.
+        PermissionDenied: ``actor`` may not follow the job (``can_follow_job``).
     """
-    if job.actor_id != actor.pk and not actor.has_perm("reports.manage_incidents"):
+    if not can_follow_job(user=actor, job=job):
         raise PermissionDenied
     if not job.finished:
         transaction.on_commit(lambda: _publish(job.pk))
@@ -201,8 +212,10 @@ def _classify(job: CaseJob, complaint: Complaint, actor: User) -> bool:
 def _reply(job: CaseJob, complaint: Complaint, actor: User) -> bool:
     if job.incident is not None and complaint.incident_id != job.incident_id:
         raise _Skip(_("no longer in this mass report"))
+    # Issue 11 §2: the portal always; e-mail only where the reporter consented to contact.
     case_services.record_message(complaint=complaint, author=actor,
-                                 direction=Message.Direction.TO_REPORTER, body=job.body)
+                                 direction=Message.Direction.TO_REPORTER, body=job.body,
+                                 notify_by_email=complaint.consent_to_contact)
     return True
 
 
@@ -313,7 +326,11 @@ def _run_batch(*, job_id: int, size: int) -> bool:
     ids = job.case_ids[job.position:job.position + size]
     if not ids:
         job.state, job.finished_at = CaseJob.State.SUCCEEDED, timezone.now()
-        if job.kind == CaseJob.Kind.CLOSE and job.incident is not None:
+        if (job.kind == CaseJob.Kind.CLOSE and job.incident is not None
+                and not Complaint.objects.filter(incident=job.incident).exclude(
+                    status__in=FINAL_STATUSES).exists()):
+            # Closed only once no report of any desk is open (a desk coordinator closes
+            # their desks' reports; the mass report stays open for the others).
             Incident.objects.filter(pk=job.incident.pk).update(closed_at=job.finished_at)
         # The reply now lives in each case's messages (which retention and erasure handle):
         # keep no extra copy.
@@ -328,6 +345,11 @@ def _run_batch(*, job_id: int, size: int) -> bool:
         complaint = found.get(case_id)
         if complaint is None:
             continue  # deleted meanwhile (retention never deletes cases; a GDPR erasure keeps it)
+        if not can_view(user=actor, complaint=complaint):
+            # Moved out of the actor's sight since the job started (another desk): skipped
+            # and counted, never named.
+            skipped.append({"case": "", "reason": _("a case you can no longer see")})
+            continue
         try:
             with transaction.atomic():
                 changed = handler(job, complaint, actor)
@@ -364,9 +386,11 @@ def group_into_incident(*, incident: Incident, actor: User,
 
 @transaction.atomic
 def reply_to_all(*, incident: Incident, actor: User, body: str) -> CaseJob:
-    """Queue one message to the reporter of every report in ``incident`` (``REPLY``): per case
-    a ``Message`` to the reporter, shown in the follow-up portal, and the e-mail notice of
-    ``record_message`` where the reporter left an address (outbox; link only, no text).
+    """Queue one message to the reporter of every report in ``incident`` that ``actor`` may
+    see (``REPLY``; a desk coordinator reaches their desks' reporters only): per case a
+    ``Message`` to the reporter, always shown in the follow-up portal, and the e-mail notice
+    of ``record_message`` only where the reporter left an address and consented to be
+    contacted (``Complaint.consent_to_contact``; issue 11 §2; outbox, link only, no text).
 
     Raises:
         PermissionDenied: ``actor`` lacks ``reports.manage_incidents``.
@@ -376,7 +400,7 @@ def reply_to_all(*, incident: Incident, actor: User, body: str) -> CaseJob:
     body = body.strip()
     if not body or len(body) > 20000:
         raise ValidationError(_("A message cannot be empty."), code="empty")
-    ids = Complaint.objects.filter(incident=incident).values_list("pk", flat=True)
+    ids = _reports_of(incident=incident, actor=actor).values_list("pk", flat=True)
     return start_case_job(kind=CaseJob.Kind.REPLY, actor=actor, incident=incident,
                           case_ids=ids, body=body)
 
@@ -384,10 +408,11 @@ def reply_to_all(*, incident: Incident, actor: User, body: str) -> CaseJob:
 @transaction.atomic
 def close_incident(*, incident: Incident, actor: User, outcome: str,
                    handling: Iterable[str], reason: str = "") -> CaseJob:
-    """Queue closing every report of ``incident`` with one outcome and handling (``CLOSE``):
-    per open case the handling is recorded and the status moves to closed through
+    """Queue closing every report of ``incident`` that ``actor`` may see with one outcome and
+    handling (``CLOSE``; a desk coordinator closes their desks' reports only): per open case the handling is recorded and the status moves to closed through
     ``change_status`` (its own history rows); closed or rejected cases are skipped and listed.
-    The incident's ``closed_at`` is set when the job finishes.
+    The incident's ``closed_at`` is set when the job finishes and no report of it (of any
+    desk) is open.
 
     Raises:
         PermissionDenied: ``actor`` lacks ``reports.manage_incidents``.
@@ -402,7 +427,7 @@ def close_incident(*, incident: Incident, actor: User, outcome: str,
     if not codes or any(code not in Handling.values for code in codes):
         raise ValidationError(_("Record at least one manner of handling before closing."),
                               code="handling_required")
-    ids = Complaint.objects.filter(incident=incident).values_list("pk", flat=True)
+    ids = _reports_of(incident=incident, actor=actor).values_list("pk", flat=True)
     return start_case_job(kind=CaseJob.Kind.CLOSE, actor=actor, incident=incident,
                           case_ids=ids,
                           params={"outcome": outcome, "handling": codes, "reason": reason})

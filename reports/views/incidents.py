@@ -77,7 +77,7 @@ def incident_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The office's mass reports, newest first, with their number of reports, and a form for a
     new one."""
     _require_manage(request)
-    page = Paginator(incident_selectors.incidents(office=current_office()),
+    page = Paginator(incident_selectors.incidents(office=current_office(), user=request.user),
                      settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "backoffice/incident_list.html",
                   {"page": page, "form": MassReportForm()})
@@ -114,7 +114,7 @@ def incident_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpR
     incident = _incident(request, public_id)
     reports = incident_selectors.incident_reports(incident=incident, user=request.user)
     page = Paginator(reports, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
-    jobs = incident_selectors.incident_jobs(incident=incident)
+    jobs = incident_selectors.incident_jobs(incident=incident, user=request.user)
     return render(request, "backoffice/incident_detail.html", {
         "incident": incident, "page": page,
         "grounds": [g.get_code_display() for g in incident.grounds.all()],
@@ -376,13 +376,11 @@ def _labels(form: BulkActionForm) -> dict[str, str]:
 @login_required
 @require_GET
 def case_job(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
-    """The progress of one job (its actor, or anyone who may manage mass reports, sees it):
-    total, done, changed, skipped cases with the reason; refreshes itself while running."""
+    """The progress of one job (``can_follow_job``: its actor, or who manages mass reports across
+    desks; 404 for anyone else): total, done, changed, skipped cases with the reason;
+    refreshes itself while running."""
     job = incident_selectors.case_job(public_id=public_id)
-    if job is None:
-        raise Http404
-    if job.actor_id != request.user.pk and not incident_selectors.can_manage_incidents(
-            user=request.user):
+    if job is None or not incident_selectors.can_follow_job(user=request.user, job=job):
         raise Http404
     return render(request, "backoffice/case_job.html", {"job": job})
 
@@ -392,8 +390,7 @@ def case_job(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse
 def case_job_restart(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     """Queue an unfinished job again (after a broker outage); it continues where it stood."""
     job = incident_selectors.case_job(public_id=public_id)
-    if job is None or (job.actor_id != request.user.pk
-                       and not incident_selectors.can_manage_incidents(user=request.user)):
+    if job is None or not incident_selectors.can_follow_job(user=request.user, job=job):
         raise Http404
     with transaction.atomic():
         incident_services.requeue_case_job(job=job, actor=request.user)

@@ -765,6 +765,20 @@ def test_a_message_is_stored_stripped_and_cannot_be_edited(office, coordinator):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("notify", "emails"), [(True, 1), (False, 0)])
+def test_a_message_to_the_reporter_emails_only_when_asked(office, coordinator, notify, emails):
+    from reports.models import OutboundEmail
+
+    complaint = ComplaintFactory(reporter_email="melder@example.invalid")
+
+    record_message(complaint=complaint, author=coordinator, direction="out", body="Bedankt.",
+                   notify_by_email=notify)
+
+    assert list(Message.objects.values_list("direction", "body")) == [("out", "Bedankt.")]
+    assert OutboundEmail.objects.filter(recipient="melder@example.invalid").count() == emails
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("direction", "body", "code"), [
     ("out", "", "empty"),
     ("out", " \n ", "empty"),

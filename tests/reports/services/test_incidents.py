@@ -317,3 +317,142 @@ def test_bulk_status_change_refuses_missing_conditions_before_the_job(coordinato
         services.bulk_change(actor=coordinator, complaints=[case], kind="status", params=params)
     assert error.value.code == code
     assert CaseJob.objects.count() == 0
+
+
+# --- Reply to all: e-mail only with consent (issue 11 §2) ---------------------------------------
+
+
+def test_reply_to_all_emails_only_reporters_who_consented(incident, coordinator):
+    consented = ComplaintFactory(reporter_email="ja@example.invalid", consent_to_contact=True)
+    refused = ComplaintFactory(reporter_email="nee@example.invalid", consent_to_contact=False)
+    run(services.group_into_incident(incident=incident, actor=coordinator,
+                                     complaints=[consented, refused]))
+
+    job = run(services.reply_to_all(incident=incident, actor=coordinator, body="Bedankt."))
+
+    assert (job.state, job.changed, job.skipped) == ("succeeded", 2, [])
+    # The portal message always; the e-mail notice only with consent.
+    assert Message.objects.filter(complaint__in=[consented, refused], direction="out").count() == 2
+    assert OutboundEmail.objects.count() == 1
+    assert list(OutboundEmail.objects.values_list("recipient", "kind")) == [
+        ("ja@example.invalid", "reporter_new_message")]
+
+
+def test_no_consent_no_email_but_the_portal_message(incident, coordinator):
+    refused = ComplaintFactory(reporter_email="nee@example.invalid", consent_to_contact=False)
+    run(services.group_into_incident(incident=incident, actor=coordinator, complaints=[refused]))
+
+    run(services.reply_to_all(incident=incident, actor=coordinator, body="Bedankt."))
+
+    assert OutboundEmail.objects.count() == 0
+    assert list(Message.objects.filter(complaint=refused).values_list("direction", "body")) == [
+        ("out", "Bedankt.")]
+
+
+# --- Desks (issue 11 §1): a desk coordinator's jobs reach their own desks' reports only -------
+
+
+@pytest.fixture
+def desks(office, coordinator):
+    """Desk A (default) with ``coordinator``; desk B with its coordinator; an office
+    coordinator; a national mass report holding one report of each desk."""
+    from tests.factories import CoordinatorFactory, OfficeCoordinatorFactory, make_desk
+
+    desk_b = make_desk("zuid", "Zuid", ("GM0114",))
+    national = OfficeCoordinatorFactory(username="national")
+    coordinator_b = CoordinatorFactory(username="coordinator_b", desk=desk_b)
+    case_a = ComplaintFactory(incident_municipality="GM0106", status="in_progress",
+                              reporter_email="a@example.invalid", consent_to_contact=True)
+    case_b = ComplaintFactory(incident_municipality="GM0114", status="in_progress",
+                              reporter_email="b@example.invalid", consent_to_contact=True)
+    assert case_a.desk != case_b.desk == desk_b
+    incident = services.create_incident(office=office, actor=national, title="Landelijk")
+    run(services.group_into_incident(incident=incident, actor=national,
+                                     complaints=[case_a, case_b]))
+    return {"incident": incident, "a": coordinator, "b": coordinator_b, "national": national,
+            "case_a": case_a, "case_b": case_b}
+
+
+def test_reply_by_a_desk_coordinator_reaches_their_desk_only(desks):
+    job = run(services.reply_to_all(incident=desks["incident"], actor=desks["a"],
+                                    body="Bedankt."))
+
+    assert (job.total, job.changed, job.skipped, job.case_ids) == (
+        1, 1, [], [desks["case_a"].pk])
+    assert list(Message.objects.values_list("complaint_id", flat=True)) == [desks["case_a"].pk]
+    assert list(OutboundEmail.objects.values_list("recipient", flat=True)) == [
+        "a@example.invalid"]
+
+
+def test_close_by_a_desk_coordinator_closes_their_desk_only(desks):
+    incident = desks["incident"]
+    job = run(services.close_incident(incident=incident, actor=desks["a"],
+                                      outcome="registered_only", handling=["registration"]))
+
+    assert (job.total, job.changed, job.skipped) == (1, 1, [])
+    desks["case_a"].refresh_from_db()
+    desks["case_b"].refresh_from_db()
+    assert (desks["case_a"].status, desks["case_b"].status) == ("closed", "in_progress")
+    incident.refresh_from_db()
+    assert incident.closed_at is None  # desk B's report is still open
+
+    job = run(services.close_incident(incident=incident, actor=desks["national"],
+                                      outcome="registered_only", handling=["registration"]))
+    assert (job.total, job.changed) == (2, 1)
+    assert [item["case"] for item in job.skipped] == [desks["case_a"].case_number]
+    incident.refresh_from_db()
+    assert incident.closed_at == job.finished_at
+
+
+def test_classification_by_a_desk_coordinator_reaches_their_desk_only(desks):
+    job = services.classify_incident(incident=desks["incident"], actor=desks["b"],
+                                     grounds=["age"], societal_domain="", nature="")
+    assert job is not None
+    job = run(job)
+    assert (job.case_ids, job.changed) == ([desks["case_b"].pk], 1)
+    desks["case_a"].refresh_from_db()
+    assert codes(desks["case_a"]) == []
+
+
+def test_a_case_out_of_sight_is_skipped_without_its_number(desks):
+    """A job holding a case the actor cannot see (moved to another desk since it started)
+    leaves it alone and lists it without naming it."""
+    job = services.start_case_job(kind=CaseJob.Kind.REPLY, actor=desks["a"],
+                                  incident=desks["incident"], body="Bedankt.",
+                                  case_ids=[desks["case_a"].pk, desks["case_b"].pk])
+    job = run(job)
+
+    assert (job.changed, job.skipped) == (1, [{"case": "", "reason":
+                                               "een zaak die u niet meer kunt zien"}])
+    assert Message.objects.filter(complaint=desks["case_b"]).count() == 0
+
+
+def test_only_the_actor_and_across_desk_coordinators_follow_a_job(desks, caseworker):
+    from django.contrib.auth.models import AnonymousUser
+
+    from reports.selectors.incidents import can_follow_job
+
+    job = services.reply_to_all(incident=desks["incident"], actor=desks["b"], body="Bedankt.")
+    assert {name: can_follow_job(user=user, job=job) for name, user in (
+        ("anonymous", AnonymousUser()), ("caseworker", caseworker), ("a", desks["a"]),
+        ("b", desks["b"]), ("national", desks["national"]))} == {
+        "anonymous": False, "caseworker": False, "a": False, "b": True, "national": True}
+    with pytest.raises(PermissionDenied):
+        services.requeue_case_job(job=job, actor=desks["a"])
+
+
+def test_incident_counts_only_the_viewers_reports(desks, office, caseworker):
+    from reports.selectors.incidents import incidents
+
+    only_b = services.create_incident(office=office, actor=desks["b"], title="Alleen zuid")
+    other = ComplaintFactory(incident_municipality="GM0114")
+    run(services.group_into_incident(incident=only_b, actor=desks["b"], complaints=[other]))
+
+    def counts(user):
+        return {i.title: i.report_count for i in incidents(office=office, user=user)}
+
+    assert counts(desks["a"]) == {"Landelijk": 1, "Alleen zuid": 0}
+    assert counts(desks["b"]) == {"Landelijk": 1, "Alleen zuid": 1}
+    assert counts(desks["national"]) == {"Landelijk": 2, "Alleen zuid": 1}
+    # A caseworker sees the (open, unassigned) queue of desk A only.
+    assert counts(caseworker) == {"Landelijk": 1, "Alleen zuid": 0}

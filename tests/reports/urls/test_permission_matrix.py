@@ -303,7 +303,23 @@ def two_desks(office, login_as, settings, tmp_path):
     execute_statistics_run(run_id=run.pk)
     release_annual_reports(office=office, year=2020, actor=national, run=run)
     report_b = AnnualReport.objects.get(year=2020, scope="GM0114")
+    # A national mass report with a report of each desk; a job started by desk B's coordinator.
+    from reports.services.incidents import (
+        create_incident,
+        group_into_incident,
+        reply_to_all,
+        run_case_job,
+    )
+
+    incident = create_incident(office=office, actor=national, title="Landelijk")
+    run_case_job(job_id=group_into_incident(incident=incident, actor=national,
+                                            complaints=[case_a, case_b]).pk)
+    job_b = reply_to_all(incident=incident, actor=coordinator_b, body="Bedankt.")
+    run_case_job(job_id=job_b.pk)
     kwargs = {
+        "incident": {"public_id": incident.public_id},
+        "incident_case": {"public_id": incident.public_id, "case_id": case_b.public_id},
+        "job": {"public_id": job_b.public_id},
         "case": {"public_id": case_b.public_id},
         "case_other": {"public_id": case_b.public_id, "other_id": other_b.public_id},
         "attachment": {"public_id": case_b.public_id, "attachment_id": attachment.public_id},
@@ -317,7 +333,7 @@ def two_desks(office, login_as, settings, tmp_path):
                "team": login_as(member_a), "coordinator": login_as(coordinator_a),
                "desk_b": login_as(coordinator_b), "national": login_as(national),
                "anonymous": Client()}
-    return clients, kwargs, {"case_a": case_a, "case_b": case_b}
+    return clients, kwargs, {"case_a": case_a, "case_b": case_b, "incident": incident}
 
 
 DESK_B_URLS = sorted(name for name, (_, key, _) in MATRIX.items() if key in DESK_B_KEYS)
@@ -379,3 +395,53 @@ def test_desk_a_lists_and_zip_hold_nothing_of_desk_b(two_desks):
     assert "2020/GM0106.json" in names and "2020/GM0114.json" not in names
     national = clients["national"].get(reverse("backoffice:complaint_list")).content.decode()
     assert cases["case_a"].case_number in national and cases["case_b"].case_number in national
+
+
+# --- Mass reports across desks (issue 11 §1) ------------------------------------------------------
+#: Mass reports are office-wide: desk A's coordinator opens the national one (200) but sees only
+#: desk A's report in it; desk B's report in it and desk B's job are 404 to desk A's people.
+INCIDENT_DESK_B = {
+    # name -> expected per actor (anonymous, desk A's four, desk B's coordinator, the office's)
+    "backoffice:incident_detail": {"anonymous": LOGIN, "unassigned": 403, "assigned": 403,
+                                   "team": 403, "coordinator": 200, "desk_b": 200,
+                                   "national": 200},
+    "backoffice:incident_remove_case": {"anonymous": LOGIN, "unassigned": 403,
+                                        "assigned": 403, "team": 403, "coordinator": 404,
+                                        "desk_b": 302},
+    "backoffice:case_job": {"anonymous": LOGIN, "unassigned": 404, "assigned": 404,
+                            "team": 404, "coordinator": 404, "desk_b": 200, "national": 200},
+    "backoffice:case_job_restart": {"anonymous": LOGIN, "unassigned": 404, "assigned": 404,
+                                    "team": 404, "coordinator": 404, "desk_b": 302,
+                                    "national": 302},
+}
+
+
+@pytest.mark.parametrize("name", sorted(INCIDENT_DESK_B))
+def test_incident_urls_across_desks(two_desks, name):
+    clients, kwargs, _ = two_desks
+    method, key, _ = MATRIX[name]
+    url = reverse(name, kwargs=kwargs[key])
+    # remove_case changes state: the refusals come first, desk B's coordinator (who may) last.
+    observed = {actor: getattr(clients[actor], method)(url).status_code
+                for actor in INCIDENT_DESK_B[name]}
+    assert observed == INCIDENT_DESK_B[name]
+
+
+def test_desk_a_sees_only_its_report_of_the_national_mass_report(two_desks):
+    clients, kwargs, cases = two_desks
+    detail = reverse("backoffice:incident_detail", kwargs=kwargs["incident"])
+    pages = {actor: clients[actor].get(detail).content.decode()
+             for actor in ("coordinator", "desk_b", "national")}
+    a_number, b_number = cases["case_a"].case_number, cases["case_b"].case_number
+    assert (a_number in pages["coordinator"], b_number in pages["coordinator"]) == (True, False)
+    assert (a_number in pages["desk_b"], b_number in pages["desk_b"]) == (False, True)
+    assert (a_number in pages["national"], b_number in pages["national"]) == (True, True)
+    counts = {actor: page.split('data-testid="report-count">')[1].split("<")[0]
+              for actor, page in pages.items()}
+    assert counts == {"coordinator": "1", "desk_b": "1", "national": "2"}
+    # Desk B's reply job is not on desk A's page (its counts are desk B's).
+    jobs = {actor: page.count('data-testid="case-job"') for actor, page in pages.items()}
+    assert jobs == {"coordinator": 0, "desk_b": 1, "national": 2}
+    listing = clients["coordinator"].get(reverse("backoffice:incident_list")).content.decode()
+    row = listing.split('data-testid="incident-row"')[1]
+    assert "Landelijk" in row and "<td data-label=\"Meldingen\">1</td>" in row
