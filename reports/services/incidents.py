@@ -409,8 +409,9 @@ def reply_to_all(*, incident: Incident, actor: User, body: str) -> CaseJob:
 def close_incident(*, incident: Incident, actor: User, outcome: str,
                    handling: Iterable[str], reason: str = "") -> CaseJob:
     """Queue closing every report of ``incident`` that ``actor`` may see with one outcome and
-    handling (``CLOSE``; a desk coordinator closes their desks' reports only): per open case the handling is recorded and the status moves to closed through
-    ``change_status`` (its own history rows); closed or rejected cases are skipped and listed.
+    handling (``CLOSE``; a desk coordinator closes their desks' reports only): per open case
+    the handling is recorded and the status moves to closed through ``change_status`` (its
+    own history rows); closed or rejected cases are skipped and listed.
     The incident's ``closed_at`` is set when the job finishes and no report of it (of any
     desk) is open.
 

@@ -769,7 +769,8 @@ def test_a_message_is_stored_stripped_and_cannot_be_edited(office, coordinator):
 def test_a_message_to_the_reporter_emails_only_when_asked(office, coordinator, notify, emails):
     from reports.models import OutboundEmail
 
-    complaint = ComplaintFactory(reporter_email="melder@example.invalid")
+    complaint = ComplaintFactory(reporter_email="melder@example.invalid",
+                                 consent_to_contact=True)
 
     record_message(complaint=complaint, author=coordinator, direction="out", body="Bedankt.",
                    notify_by_email=notify)
