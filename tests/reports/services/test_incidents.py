@@ -423,7 +423,7 @@ def test_a_case_out_of_sight_is_skipped_without_its_number(desks):
     job = run(job)
 
     assert (job.changed, job.skipped) == (1, [{"case": "", "reason":
-                                               "een zaak die u niet meer kunt zien"}])
+                                               "a case you can no longer see"}])
     assert Message.objects.filter(complaint=desks["case_b"]).count() == 0
 
 

@@ -90,7 +90,7 @@ def test_more_than_500_cases_are_refused(coordinator, login_as):
         "cases": [str(uuid.uuid4()) for _ in range(501)], "action": "status",
         "to_status": "in_progress"})
     assert response.status_code == 302
-    assert texts(response) == ["Selecteer ten hoogste 500 zaken tegelijk (u selecteerde 501)."]
+    assert texts(response) == ["Selecteer ten hoogste 500 zaken tegelijk (je selecteerde 501)."]
 
 
 def test_invisible_cases_are_counted_not_named(caseworker, coordinator, login_as):
