@@ -13,9 +13,16 @@ complaints. The script migrates the database (created if missing; its name must 
   order per year; every current municipality as the incident place or residence (20% unknown);
   cases older than a year mostly closed (with an outcome and a closing time), newer ones spread
   over the workflow; 2% of the open ones unassigned (the queue); 0-3 grounds, 0-2 handling codes;
-* accounts ``bench_coordinator`` (role coordinator) and ``bench_caseworker`` (role caseworker)
-  with object permissions (``view_complaint``, ``change_complaint``, as on assignment) on
-  ``--granted`` of the cases, which are assigned to them; other cases go to 20 other caseworkers;
+* a national office serving every current municipality, split over ``--desks`` desks (27 by
+  default, as today's desks; the default desk is one of them), each serving a block of
+  municipalities from 2000-01-01; a case goes to the desk of its incident municipality, else of
+  the reporter's residence, else to the default desk (``reports.services.desks.route_desk``'s
+  order);
+* accounts ``bench_office_coordinator`` (role office_coordinator: every desk, all 1,000,000),
+  ``bench_coordinator`` (role coordinator, member of the first desk that is not the default) and
+  ``bench_caseworker`` (role caseworker, same desk) with object permissions
+  (``view_complaint``, ``change_complaint``, as on assignment) on ``--granted`` cases of that
+  desk, which are assigned to them; other cases go to two other caseworkers per desk;
 * ``VACUUM ANALYZE``.
 
 Rows are generated and copied as a stream (memory stays flat at 1,000,000). Descriptions are
@@ -35,6 +42,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,9 +67,13 @@ from reports.models import (  # noqa: E402
     ComplaintGround,
     ComplaintHandling,
     ComplaintUserObjectPermission,
+    Desk,
+    DeskMunicipality,
     Municipality,
+    Office,
 )
 from reports.models.complaint import CaseNumberSequence  # noqa: E402
+from reports.services.desks import default_desk  # noqa: E402
 from reports.services.status_counts import recount_statuses  # noqa: E402
 from reports.timezones import AMSTERDAM  # noqa: E402
 from reports.vocabulary import (  # noqa: E402
@@ -78,25 +90,66 @@ from reports.vocabulary import (  # noqa: E402
 )
 
 SEED = 13
-OTHER_CASEWORKERS = 20
+#: Other caseworkers per desk (besides ``bench_caseworker`` in the bench desk).
+CASEWORKERS_PER_DESK = 2
 
 
-def _users() -> tuple[int, int, list[int]]:
-    """The bench coordinator, the bench caseworker and 20 other caseworkers (ids), created if
-    missing, with their roles."""
+@dataclass(frozen=True)
+class Staff:
+    """Ids of the bench accounts and desks."""
+
+    office_coordinator: int
+    coordinator: int
+    caseworker: int
+    #: The desk of ``coordinator`` and ``caseworker``.
+    bench_desk: int
+    default_desk: int
+    #: CBS code -> desk id.
+    desk_of: dict[str, int]
+    #: desk id -> the other caseworkers of that desk.
+    others: dict[int, list[int]]
+
+
+def _desks(*, office: Office, codes: list[str], count: int) -> tuple[int, int, dict[str, int]]:
+    """``count`` desks (the default desk among them) serving consecutive blocks of ``codes``
+    from 2000-01-01; returns (default desk id, bench desk id, code -> desk id)."""
+    default = default_desk(office=office)
+    DeskMunicipality.objects.all().delete()
+    Desk.objects.filter(office=office).exclude(pk=default.pk).delete()
+    desks = [default] + [Desk.objects.create(office=office, code=f"loket-{n:02d}",
+                                             name=f"Loket {n:02d}") for n in range(1, count)]
+    desk_of: dict[str, int] = {}
+    start = datetime.date(2000, 1, 1)
+    periods = []
+    for index, code in enumerate(codes):
+        desk = desks[index * count // len(codes)]
+        desk_of[code] = desk.pk
+        periods.append(DeskMunicipality(desk=desk, municipality_id=code, valid_from=start))
+    DeskMunicipality.objects.bulk_create(periods)
+    return default.pk, desks[1 % count].pk, desk_of
+
+
+def _users(*, office: Office, codes: list[str], desks: int) -> Staff:
+    """The bench accounts (created if missing) with their roles and desks."""
     user_model = get_user_model()
     roles = {group.name: group for group in Group.objects.filter(
-        name__in=["coordinator", "caseworker"])}
+        name__in=["coordinator", "caseworker", "office_coordinator"])}
+    default, bench_desk, desk_of = _desks(office=office, codes=codes, count=desks)
 
-    def user(name: str, role: str) -> int:
+    def user(name: str, role: str, desk: int | None) -> int:
         account, _created = user_model.objects.get_or_create(username=name)
         account.groups.add(roles[role])
+        if desk is not None:
+            Desk.objects.get(pk=desk).members.add(account)
         return int(account.pk)
 
-    coordinator = user("bench_coordinator", "coordinator")
-    caseworker = user("bench_caseworker", "caseworker")
-    others = [user(f"bench_caseworker_{n:02d}", "caseworker") for n in range(OTHER_CASEWORKERS)]
-    return coordinator, caseworker, others
+    others = {desk: [user(f"bench_caseworker_{desk}_{n}", "caseworker", desk)
+                     for n in range(CASEWORKERS_PER_DESK)]
+              for desk in sorted({default, *desk_of.values()})}
+    return Staff(office_coordinator=user("bench_office_coordinator", "office_coordinator", None),
+                 coordinator=user("bench_coordinator", "coordinator", bench_desk),
+                 caseworker=user("bench_caseworker", "caseworker", bench_desk),
+                 bench_desk=bench_desk, default_desk=default, desk_of=desk_of, others=others)
 
 
 #: Words of the synthetic descriptions' search index: common ones in many cases, rare ones in few.
@@ -116,10 +169,12 @@ def search_indexes(*, seed: int) -> list[str]:
 
 def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: int,
                    office_code: str, codes: list[str], names: dict[str, str],
-                   granted: set[int], caseworker: int,
-                   others: list[int], seed: int) -> Iterator[tuple[object, ...]]:
+                   staff: Staff, grant_share: float, granted: list[int],
+                   granted_count: int, seed: int) -> Iterator[tuple[object, ...]]:
     """The complaint rows in ``layout``'s order, ids 1..n in order of receipt. (``layout`` is
-    read before: the connection is busy with the ``COPY`` while this runs.)"""
+    read before: the connection is busy with the ``COPY`` while this runs.) Each case of the
+    bench desk is granted to ``bench_caseworker`` with probability ``grant_share`` until
+    ``granted_count``; the granted ids are appended to ``granted``."""
     rng = random.Random(seed)
     now = timezone.now()
     start = now - datetime.timedelta(days=365 * years)
@@ -143,16 +198,20 @@ def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: i
         else:
             status = rng.choice(Status.values)
         closed = status == Status.CLOSED
-        if pk in granted:
-            assignee: int | None = caseworker
-        elif status not in FINAL_STATUSES and rng.random() < 0.02:
-            assignee = None
-        else:
-            assignee = rng.choice(others)
         incident = None if rng.random() < 0.2 else rng.choice(codes)
         place = (IncidentPlace.MUNICIPALITY if incident else
                  IncidentPlace.ONLINE if rng.random() < 0.5 else IncidentPlace.UNKNOWN)
         residence = None if rng.random() < 0.2 else rng.choice(codes)
+        desk = staff.desk_of[incident or residence] if (incident or residence) \
+            else staff.default_desk
+        if (desk == staff.bench_desk and len(granted) < granted_count
+                and rng.random() < grant_share):
+            granted.append(pk)
+            assignee: int | None = staff.caseworker
+        elif status not in FINAL_STATUSES and rng.random() < 0.02:
+            assignee = None
+        else:
+            assignee = rng.choice(staff.others[desk])
         yield layout.row({
             "id": pk, "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
             "office": office_id, "case_number": f"{office_code}-{year}-{number:06d}",
@@ -166,7 +225,7 @@ def complaint_rows(*, layout: ComplaintColumns, n: int, years: int, office_id: i
             "reporter_residence": residence,
             "description": description, "description_index": rng.choice(indexes),
             "societal_domain": rng.choice(domains), "nature": rng.choice(natures),
-            "assigned_to": assignee,
+            "assigned_to": assignee, "desk": desk,
             "first_response_due": (received + datetime.timedelta(days=7)).date(),
             "created_at": received, "updated_at": received,
         })
@@ -181,14 +240,20 @@ def code_rows(*, n: int, codes: list[str], weights: tuple[float, ...],
             yield pk, code
 
 
-def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
+def load(*, n: int, years: int, granted_count: int, desks: int, seed: int = SEED) -> None:
     """Replace every complaint by ``n`` synthetic ones (see the module docstring)."""
     office = prepare_schema()
     names = dict(Municipality.objects.filter(dissolved_on__isnull=True)
                  .values_list("code", "name"))
     codes = sorted(names)
-    coordinator, caseworker, others = _users()
-    granted = set(random.Random(seed + 3).sample(range(1, n + 1), min(granted_count, n)))
+    office.municipalities.set(codes)  # a national office serves every municipality
+    staff = _users(office=office, codes=codes, desks=desks)
+    # The bench desk's expected share of the cases: its municipalities as the incident place
+    # (80% have one) or else as the residence (80% of the other 20%).
+    share = sum(1 for desk in staff.desk_of.values() if desk == staff.bench_desk) / len(codes)
+    expected = n * share * (0.8 + 0.2 * 0.8)
+    grant_share = min(1.0, 1.05 * granted_count / expected) if expected else 0.0
+    granted: list[int] = []
     table = Complaint._meta.db_table
     permission_ids = list(Permission.objects.filter(
         content_type__app_label="reports", codename__in=["view_complaint", "change_complaint"])
@@ -201,15 +266,15 @@ def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
                            f"{ComplaintHandling._meta.db_table} RESTART IDENTITY CASCADE")
         _copy(table, layout.columns, complaint_rows(
             layout=layout, n=n, years=years, office_id=office.pk, office_code=office.code,
-            codes=codes, names=names, granted=granted, caseworker=caseworker, others=others,
-            seed=seed))
+            codes=codes, names=names, staff=staff, grant_share=grant_share, granted=granted,
+            granted_count=granted_count, seed=seed))
         _copy(ComplaintGround._meta.db_table, ["complaint_id", "code"], code_rows(
             n=n, codes=list(Ground.values), weights=(0.1, 0.6, 0.22, 0.08), seed=seed + 1))
         _copy(ComplaintHandling._meta.db_table, ["complaint_id", "code"], code_rows(
             n=n, codes=list(Handling.values), weights=(0.3, 0.5, 0.2), seed=seed + 2))
         _copy(ComplaintUserObjectPermission._meta.db_table,
               ["content_object_id", "permission_id", "user_id"],
-              ((pk, permission, caseworker) for pk in sorted(granted)
+              ((pk, permission, staff.caseworker) for pk in granted
                for permission in permission_ids))
         with connection.cursor() as cursor:
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, n])
@@ -224,8 +289,9 @@ def load(*, n: int, years: int, granted_count: int, seed: int = SEED) -> None:
     loaded = time.perf_counter() - began
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    print(f"Loaded {n:,} complaints ({len(granted):,} granted to bench_caseworker, id "
-          f"{caseworker}; bench_coordinator id {coordinator}) in {loaded:.1f} s, "
+    print(f"Loaded {n:,} complaints over {desks} desks ({len(granted):,} granted to "
+          f"bench_caseworker, id {staff.caseworker}, desk {staff.bench_desk}; bench_coordinator id "
+          f"{staff.coordinator}) in {loaded:.1f} s, "
           f"VACUUM ANALYZE {time.perf_counter() - began - loaded:.1f} s; load average "
           f"{os.getloadavg()[0]:.2f}.")
 
@@ -235,10 +301,12 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--granted", type=int, default=10_000)
+    parser.add_argument("--desks", type=int, default=27)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
     ensure_database(allow_any_name=False)
-    load(n=args.complaints, years=args.years, granted_count=args.granted, seed=args.seed)
+    load(n=args.complaints, years=args.years, granted_count=args.granted, desks=args.desks,
+         seed=args.seed)
 
 
 if __name__ == "__main__":

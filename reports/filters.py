@@ -10,6 +10,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 import django_filters
+import django_filters.fields
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -21,7 +22,7 @@ from reports.models import AccessLog, Complaint, Team
 from reports.selectors import cases, reference
 from reports.selectors.permissions import assignable_users_for, visible_teams
 from reports.vocabulary import Channel, Ground, IncidentPlace, SocietalDomain, Status
-from reports.widgets import FastSelect, FastSelectMixin
+from reports.widgets import FastSelect, FastSelectMixin, ListedChoices
 
 if TYPE_CHECKING:
     from django.forms.utils import _DataT, _FilesT
@@ -72,6 +73,21 @@ class StrictYesNoFilter(django_filters.BooleanFilter):
     field_class = StrictYesNoField
 
 
+class _ListedFilterChoices(django_filters.fields.ModelChoiceIterator, ListedChoices):
+    """django-filter's choices (with the "null" choice) read through ``ListedChoices``."""
+
+
+class _ListedFilterChoiceField(django_filters.fields.ModelChoiceField):
+    iterator = _ListedFilterChoices
+
+
+class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """``ModelChoiceFilter`` whose drop-down is read with one plain query
+    (``reports.widgets.ListedChoices``)."""
+
+    field_class = _ListedFilterChoiceField
+
+
 class ComplaintFilter(django_filters.FilterSet):
     """Search, status, caseworker, team, municipality (of residence or of the incident), ground,
     societal domain, channel, received-date range and overdue.
@@ -95,15 +111,15 @@ class ComplaintFilter(django_filters.FilterSet):
     # Django's per-option templates were most of the list page's time (issue 13).
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices,
                                          widget=FastSelect)
-    assignee = django_filters.ModelChoiceFilter(
+    assignee = ListedModelChoiceFilter(
         label=_("Caseworker"), field_name="assigned_to", queryset=None,
         null_label=_("Unassigned"), widget=FastSelect,
     )
-    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all(),
-                                            widget=FastSelect)
-    municipality = django_filters.ModelChoiceFilter(
-        label=_("Municipality"), queryset=None, method="filter_municipality",
-        widget=FastSelect,
+    team = ListedModelChoiceFilter(label=_("Team"), queryset=Team.objects.all(),
+                                   widget=FastSelect)
+    # Codes and names kept per process for a few minutes (reference.filter_municipality_choices).
+    municipality = django_filters.ChoiceFilter(
+        label=_("Municipality"), choices=[], method="filter_municipality", widget=FastSelect,
     )
     incident_place = django_filters.ChoiceFilter(label=_("Place of the incident"),
                                                  choices=IncidentPlace.choices,
@@ -146,7 +162,8 @@ class ComplaintFilter(django_filters.FilterSet):
             self.filters["assignee"].queryset = assignable_users_for(user=AnonymousUser())
             self.filters["team"].queryset = Team.objects.none()
         # The office's own municipalities and those that occur in cases, not all 342.
-        self.filters["municipality"].queryset = reference.filter_municipalities()
+        # A callable: read when the drop-down is drawn or a value checked, not copied per form.
+        self.filters["municipality"].extra["choices"] = reference.filter_municipality_choices
 
     @property
     def qs(self) -> QuerySet:
@@ -182,8 +199,9 @@ class ComplaintFilter(django_filters.FilterSet):
         """Full-text search; see ``reports.selectors.cases.search_cases``."""
         return cases.search_cases(queryset=queryset, text=value)
 
-    def filter_municipality(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
-        """Cases where the reporter lives in, or the incident happened in, the municipality."""
+    def filter_municipality(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Cases where the reporter lives in, or the incident happened in, the municipality
+        (``value``: its CBS code)."""
         return queryset.filter(Q(reporter_residence=value) | Q(incident_municipality=value))
 
     def filter_ground(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -23,6 +23,7 @@ from reports.vocabulary import (
     SocietalDomain,
     Status,
 )
+from reports.widgets import FastSelect, ListedModelChoiceField
 
 
 class MassReportForm(forms.Form):
@@ -59,7 +60,7 @@ class CaseIncidentForm(forms.Form):
              ("new", _("New mass report")))
     mode = forms.ChoiceField(label=_("How"), choices=MODES, widget=forms.RadioSelect,
                              initial="existing")
-    incident: forms.ModelChoiceField[Incident] = forms.ModelChoiceField(
+    incident: forms.ModelChoiceField[Incident] = ListedModelChoiceField(
         label=_("Mass report"), queryset=Incident.objects.none(), required=False)
     case_number = forms.CharField(label=_("Case number of the other case"), max_length=32,
                                   required=False,
@@ -116,26 +117,28 @@ class BulkActionForm(forms.Form):
     ACTIONS = (("", _("Choose…")), ("assign", _("Assign to a caseworker")),
                ("share", _("Share with a team")), ("status", _("Change status")),
                ("incident", _("Group into a mass report")))
-    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+    # Drop-downs rendered in Python (reports.widgets): this form is on every case-list page.
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS, widget=FastSelect)
+    assignee: forms.ModelChoiceField[User] = ListedModelChoiceField(
         label=_("Caseworker"), queryset=None, required=False,
-        empty_label=_("Nobody (back to the queue)"))
-    team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
+        empty_label=_("Nobody (back to the queue)"), widget=FastSelect)
+    team: forms.ModelChoiceField[Team] = ListedModelChoiceField(
         label=_("Team"), queryset=Team.objects.none(), required=False,
-        empty_label=_("No team"))
+        empty_label=_("No team"), widget=FastSelect)
     to_status = forms.ChoiceField(label=_("New status"), required=False,
-                                  choices=[("", "—"), *Status.choices])
+                                  choices=[("", "—"), *Status.choices], widget=FastSelect)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000,
                              help_text=_("Required for reopening; otherwise optional."))
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
                                 choices=[("", "—"), *Outcome.choices],
-                                help_text=_("Required for closing."))
+                                help_text=_("Required for closing."), widget=FastSelect)
     rejection_reason = forms.ChoiceField(label=_("Reason for rejection"), required=False,
                                          choices=[("", "—"), *RejectionReason.choices],
-                                         help_text=_("Required for rejecting."))
-    incident: forms.ModelChoiceField[Incident] = forms.ModelChoiceField(
+                                         help_text=_("Required for rejecting."),
+                                         widget=FastSelect)
+    incident: forms.ModelChoiceField[Incident] = ListedModelChoiceField(
         label=_("Existing mass report"), queryset=Incident.objects.none(), required=False,
-        empty_label=_("A new mass report"))
+        empty_label=_("A new mass report"), widget=FastSelect)
     title = forms.CharField(label=_("Title of the new mass report"), max_length=200,
                             required=False)
 

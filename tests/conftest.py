@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.test import Client
 
 from reports.services.reference import load_reference_data
 from tests.factories import PASSWORD, CaseworkerFactory, CoordinatorFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_filter_choices():
+    """Every test reads the case-list filter's municipalities anew (they are kept per process
+    for a few minutes: ``reports.selectors.reference.filter_municipality_choices``)."""
+    from reports.selectors.reference import forget_filter_municipality_choices
+
+    forget_filter_municipality_choices()
 
 
 @pytest.fixture
@@ -62,6 +73,11 @@ def login(user) -> Client:
     request = RequestFactory().get("/")
     request.session, request.user = client.session, user
     django_otp.login(request, device)
+    # As the first back-office request after logging in leaves it: stamped now (the stamp is
+    # then rewritten at most once a minute, so a test's requests do not each write the session).
+    from reports.security import SESSION_LOGIN_AT, SESSION_SEEN_AT
+
+    request.session[SESSION_LOGIN_AT] = request.session[SESSION_SEEN_AT] = time.time()
     request.session.save()
     return client
 

@@ -120,6 +120,15 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's JIT compiles the expressions of queries it estimates to be expensive: the case
+# list's bounded counts at 1,000,000 complaints spent about 100 ms compiling for 10-20 ms of work
+# (issue 13, docs/benchmarks.md). Off per connection, as a startup option (no extra query);
+# DB_JIT=true keeps the server's setting (e.g. behind a PgBouncer that refuses startup options;
+# then set jit per database role, docs/operations.md).
+if (DATABASES["default"].get("ENGINE", "").endswith("postgresql")
+        and not env.bool("DB_JIT", default=False)):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PostgreSQL statement_timeout in seconds (0: none) for web requests (meldpunt.wsgi; below
 # gunicorn's 30 s request timeout) and for Celery workers (meldpunt.celery); management

@@ -211,8 +211,15 @@ class Complaint(models.Model):
                          condition=~models.Q(status__in=["closed", "rejected"])),
             # Desks (issue 11 §1): every list is scoped to the user's desks. A desk's open cases
             # newest first, its queue, and its cases per status (status filter, dashboard).
+            # The holder is included so that a caseworker's queue condition is read from the
+            # index (reports.selectors.permissions.visible_complaints; issue 13).
             models.Index(fields=["desk", "-received_at", "-id"], name="complaint_desk_open",
+                         include=["assigned_to"],
                          condition=~models.Q(status__in=["closed", "rejected"])),
+            # All of a desk's cases newest first (also closed ones, deep pages), with what the
+            # queue condition needs (issue 13).
+            models.Index(fields=["desk", "-received_at", "-id"], name="complaint_desk_received",
+                         include=["assigned_to", "status"]),
             models.Index(fields=["desk", "-received_at", "-id"], name="complaint_desk_queue",
                          condition=models.Q(assigned_to__isnull=True)
                          & ~models.Q(status__in=["closed", "rejected"])),
@@ -229,6 +236,8 @@ class Complaint(models.Model):
             # The case list sorted by municipality (either direction, read backwards).
             models.Index(fields=["incident_municipality_name", "id"],
                          name="complaint_municipality_sort"),
+            models.Index(fields=["desk", "incident_municipality_name", "id"],
+                         name="complaint_desk_municipality"),
         ]
         permissions = [
             ("view_all_complaints", _("Can see every complaint of the office")),

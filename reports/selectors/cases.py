@@ -157,6 +157,21 @@ def case_list(*, queryset: QuerySet[Complaint]) -> QuerySet[OverdueComplaint]:
         "assigned_to", "incident_municipality", "reporter_residence"))
 
 
+#: The columns a case-list row shows (``templates/backoffice/complaint_list.html``): the page
+#: reads only these, so no encrypted field is decrypted and no municipality joined for it.
+LIST_COLUMNS = ("id", "public_id", "case_number", "received_at", "status", "incident_place",
+                "incident_municipality_name", "first_response_due", "channel", "desk_id",
+                "assigned_to__username")
+
+
+def list_page_columns(*, queryset: QuerySet[_Case]) -> QuerySet[_Case]:
+    """``queryset`` (through ``case_list``) reading only ``LIST_COLUMNS`` for the rows of one
+    page, the caseworker's name joined in. A template that shows another field must add it
+    here (else each row would load it with a query of its own; the page's query count is
+    asserted in the view tests)."""
+    return queryset.select_related(None).select_related("assigned_to").only(*LIST_COLUMNS)
+
+
 def for_export(*, queryset: QuerySet[OverdueComplaint]) -> QuerySet[OverdueComplaint]:
     """``queryset`` (already through ``case_list``) with everything a case row of the export
     needs loaded: team joined in, grounds and handling prefetched (for
@@ -307,8 +322,10 @@ def dashboard(*, queryset: QuerySet[Complaint], today: datetime.date | None = No
     open_cases = with_overdue(queryset=queryset, today=today).exclude(status__in=FINAL_STATUSES)
     # Open cases per holder from the covering partial index complaint_open_by_assignee
     # (index-only); the unread ones from the few UnreadCase rows, not a subplan per open case.
+    # Grouped by the holder's id only: joining the user table before grouping hashed every open
+    # case (64 ms for 89,519 open cases); the names come from the list of people below.
     grouped = (open_cases.order_by()
-               .values("assigned_to", "assigned_to__username")
+               .values("assigned_to")
                # Count a column of the index (not id) so that the scan stays index-only.
                .annotate(open=Count("status"),
                          overdue=Count("status", filter=Q(is_overdue=True))))
@@ -320,9 +337,18 @@ def dashboard(*, queryset: QuerySet[Complaint], today: datetime.date | None = No
         for user in assignable_users(desk_ids=desk_ids)
     }
     loads[None] = CaseworkerLoad(user_id=None, username="", open=0, overdue=0)
-    for row in grouped:
+    rows = list(grouped)
+    others = {row["assigned_to"] for row in rows} - set(loads)
+    names = {pk: load.username for pk, load in loads.items()}
+    if others:  # people who hold open cases but may no longer take them (one query)
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        names.update(user_model.objects.filter(pk__in=others).values_list(
+            "pk", user_model.USERNAME_FIELD))
+    for row in rows:
         loads[row["assigned_to"]] = CaseworkerLoad(
-            user_id=row["assigned_to"], username=row["assigned_to__username"] or "",
+            user_id=row["assigned_to"], username=names.get(row["assigned_to"]) or "",
             open=row["open"], overdue=row["overdue"], unread=unread.get(row["assigned_to"], 0))
     per_caseworker = sorted(loads.values(),
                             key=lambda load: (load.user_id is None, load.username, load.user_id))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from reports.models import (
     Complaint,
@@ -87,28 +87,24 @@ def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
         return Complaint.objects.none()
     if user.has_perm("reports.view_all_complaints"):
         return scope_to_desks(user=user, queryset=Complaint.objects.all())
-    # One id set, as a UNION ALL of index scans: the cases granted to the user, to their
-    # groups, and the open unassigned queue (partial index ``complaint_open_unassigned``).
-    # ``IN (granted) OR <queue condition>`` made PostgreSQL run a subplan per complaint (issue
-    # 13). The permission is a scalar subquery (``permission_id = (SELECT ...)``), so the
-    # planner estimates the granted rows from the column's statistics instead of guessing a
-    # join's selectivity (270 estimated for 11,742 real).
+    # Per case: a granted permission (the user's own or a group's, EXISTS on guardian's unique
+    # index (user, permission, object) or a hash of the granted ids, as PostgreSQL chooses), or
+    # the open unassigned queue. Always within the user's desks, so PostgreSQL walks one desk's
+    # rows (complaint_desk_received, which includes assigned_to and status: the queue condition
+    # is read from the index) and stops after a page. Issue 13: an id set of the granted cases
+    # (UNION, then IN) looked up each of them by primary key, 10,000 for a caseworker with
+    # 10,000 grants, before sorting (150-500 ms at 1,000,000 complaints); without the desk
+    # scope such a condition was a subplan for each of the 1,000,000 rows. The permission is a
+    # scalar subquery (``permission_id = (SELECT ...)``), evaluated once.
     view = Subquery(Permission.objects.filter(
         content_type__app_label="reports", codename="view_complaint").values("pk")[:1])
-    ids = ComplaintUserObjectPermission.objects.filter(
-        user=user.pk, permission=view).values("content_object_id").union(
-        ComplaintGroupObjectPermission.objects.filter(
-            group__user=user.pk, permission=view).values("content_object_id"), all=True)
+    visible = Q(Exists(ComplaintUserObjectPermission.objects.filter(
+        user=user.pk, permission=view, content_object_id=OuterRef("pk")))) | Q(Exists(
+            ComplaintGroupObjectPermission.objects.filter(
+                group__user=user.pk, permission=view, content_object_id=OuterRef("pk"))))
     if user.has_perm("reports.view_unassigned_complaints"):
-        queue = scope_to_desks(user=user, queryset=Complaint.objects.filter(
-            open_unassigned_condition()))
-        ids = ids.union(queue.order_by().values("pk"), all=True)
-    # Kept a plain IN (a semi-join PostgreSQL may plan either way round). Written as
-    # NOT (NOT (id IN ids)) it stays a hashed subplan: the first page at 1,000,000 complaints
-    # takes 18 ms instead of about 100 ms, but the planner cannot estimate that filter and a
-    # search or a deep page then walks the whole received_at index (1.3 s). See
-    # docs/benchmarks.md (case list).
-    return scope_to_desks(user=user, queryset=Complaint.objects.filter(pk__in=ids))
+        visible |= open_unassigned_condition()
+    return scope_to_desks(user=user, queryset=Complaint.objects.filter(visible))
 
 
 def sees_every_complaint(*, user: AnyUser) -> bool:
@@ -183,8 +179,9 @@ def assignable_users(*, desk_ids: Iterable[int | None] | None = None) -> QuerySe
 
     from reports.selectors.desks import across_desk_users
 
-    permission = Permission.objects.get(content_type__app_label="reports",
-                                        codename="claim_complaint")
+    # The permission as a subquery: no query of its own (this runs on every case-list page).
+    permission = Subquery(Permission.objects.filter(
+        content_type__app_label="reports", codename="claim_complaint").values("pk")[:1])
     user_model = get_user_model()
     users = user_model.objects.filter(
         Q(groups__permissions=permission) | Q(user_permissions=permission), is_active=True)

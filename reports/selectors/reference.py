@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -56,6 +57,33 @@ def filter_municipalities() -> QuerySet[Municipality]:
         | Exists(Complaint.objects.filter(incident_municipality=OuterRef("pk")))
         | Exists(Complaint.objects.filter(reporter_residence=OuterRef("pk")))
     ).order_by("name")
+
+
+#: Seconds a process reuses the case-list filter's municipality choices
+#: (``filter_municipality_choices``).
+FILTER_CHOICES_SECONDS = 300
+_filter_choices: tuple[float, list[tuple[str, str]]] | None = None
+
+
+def filter_municipality_choices() -> list[tuple[str, str]]:
+    """``(code, name)`` of ``filter_municipalities()``, by name, read at most once every
+    ``FILTER_CHOICES_SECONDS`` per process: the case list shows this drop-down on every page
+    load and the list changes only when a case first names a municipality outside the office
+    (issue 13; about 4 ms of the page at 1,000,000 complaints). Such a municipality may appear
+    in the filter up to five minutes late; filtering by it works at once (``?municipality=``).
+    Reads the database only; the copy is kept in this module, not written anywhere."""
+    global _filter_choices
+    now = time.monotonic()
+    if _filter_choices is None or now - _filter_choices[0] >= FILTER_CHOICES_SECONDS:
+        _filter_choices = (now, list(filter_municipalities().values_list("code", "name")))
+    return _filter_choices[1]
+
+
+def forget_filter_municipality_choices() -> None:
+    """Drop this process's copy of ``filter_municipality_choices`` (tests; after loading
+    reference data)."""
+    global _filter_choices
+    _filter_choices = None
 
 
 def merger_map(*, year: int) -> dict[str, str]:

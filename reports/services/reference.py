@@ -165,3 +165,6 @@ def load_reference_data() -> None:
     load_municipalities()
     sync_office()
     ensure_roles()
+    from reports.selectors.reference import forget_filter_municipality_choices
+
+    forget_filter_municipality_choices()

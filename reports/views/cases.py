@@ -97,7 +97,8 @@ def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect(f"{reverse('backoffice:complaint_list')}?{target}" if target
                         else reverse("backoffice:complaint_list"))
     filterset, queryset, sort, search_known = _filtered_cases(request)
-    page = BoundedPaginator(queryset, settings.BACKOFFICE_PAGE_SIZE).get_page(
+    page = BoundedPaginator(cases.list_page_columns(queryset=queryset),
+                            settings.BACKOFFICE_PAGE_SIZE).get_page(
         request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -29,10 +29,14 @@ def restore_options():
     connection.close()
 
 
-def _server_timeout() -> str:
+def _server_setting(name: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
+        cursor.execute(f"SHOW {name}")
         return cursor.fetchone()[0]
+
+
+def _server_timeout() -> str:
+    return _server_setting("statement_timeout")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -43,7 +47,17 @@ def test_postgresql_runs_with_the_timeout(restore_options):
     assert _server_timeout() == "7s"
     use_statement_timeout(seconds=0)
     assert _server_timeout() == "0"
-    assert connection.settings_dict["OPTIONS"]["options"] == "-c statement_timeout=0"
+    assert connection.settings_dict["OPTIONS"]["options"] == (
+        "-c jit=off -c statement_timeout=0")
+    assert _server_setting("jit") == "off"  # the other startup option is kept
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    """Issue 13: JIT compilation cost the case list's counts more than their execution."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    assert _server_setting("jit") == "off"
 
 
 @pytest.mark.django_db(transaction=True)

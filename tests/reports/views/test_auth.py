@@ -12,7 +12,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -427,6 +429,8 @@ def test_session_ends_10_hours_after_login_even_when_active(login_as, staff, cap
 def test_session_cookie_and_row_expire_after_30_idle_minutes(login_as, staff):
     client = login_as(staff)
     client.get(LIST_URL)
+    assert "sessionid" not in client.get(LIST_URL).cookies  # stamped less than a minute ago
+    _shift_session(client, **{SESSION_SEEN_AT: 61})
     response = client.get(LIST_URL)
     assert response.cookies["sessionid"]["max-age"] == 1800
     row = Session.objects.get(session_key=client.session.session_key)
@@ -526,3 +530,19 @@ def test_demo_user_logs_in_with_the_printed_secret(client, reference_data):
     response = client.post(SECOND_FACTOR_URL, {"token": code_for(device), "next": LIST_URL})
     assert (response.status_code, response["Location"]) == (302, LIST_URL)
     assert client.get(LIST_URL).status_code == 200
+
+
+def test_the_last_seen_stamp_is_written_at_most_once_a_minute(login_as, staff):
+    """Issue 13: no session write on every request; the stamp moves after a minute."""
+    client = login_as(staff)
+    assert client.get(LIST_URL).status_code == 200
+    _shift_session(client, **{SESSION_SEEN_AT: 30})
+    stamped = client.session[SESSION_SEEN_AT]
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(LIST_URL).status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]
+                and q["sql"].startswith("UPDATE")]
+    assert client.session[SESSION_SEEN_AT] == stamped
+    _shift_session(client, **{SESSION_SEEN_AT: 61})
+    assert client.get(LIST_URL).status_code == 200
+    assert time.time() - client.session[SESSION_SEEN_AT] < 5
