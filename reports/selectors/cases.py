@@ -9,15 +9,19 @@ Calendar things (today, the received-date range, deadlines) are Europe/Amsterdam
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar, cast
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateField,
+    DateTimeField,
     Exists,
     F,
     Func,
@@ -34,6 +38,7 @@ from reports.models import (
     AccessLog,
     Complaint,
     ComplaintGround,
+    ComplaintHandling,
     ComplaintStatusCount,
     UnreadCase,
 )
@@ -175,9 +180,122 @@ def list_page_columns(*, queryset: QuerySet[_Case]) -> QuerySet[_Case]:
 def for_export(*, queryset: QuerySet[OverdueComplaint]) -> QuerySet[OverdueComplaint]:
     """``queryset`` (already through ``case_list``) with everything a case row of the export
     needs loaded: team joined in, grounds and handling prefetched (for
-    ``reports.services.export.case_row``; the export itself reads dictionaries and the codes per
-    chunk, ``export.case_rows``)."""
+    ``reports.services.export.case_row``; the export itself reads tuples with
+    ``export_records``, which drops the prefetches)."""
     return queryset.select_related("team").prefetch_related("grounds", "handling")
+
+
+#: The fields of an ``export_records`` tuple, in order (``received_local`` and ``closed_local``
+#: are computed; ``grounds`` and ``handling`` are codes).
+EXPORT_RECORD_FIELDS: tuple[str, ...] = (
+    "case_number", "received_local", "status", "channel", "contact_type",
+    "incident_municipality", "incident_municipality__name", "reporter_residence",
+    "reporter_residence__name", "grounds", "societal_domain", "nature", "handling",
+    "assigned_to__username", "team__name", "is_overdue", "external_reference", "anonymity",
+    "outcome", "closed_local",
+)
+#: The reporter's contact fields, appended to each tuple with ``include_contact``.
+EXPORT_CONTACT_FIELDS: tuple[str, ...] = ("reporter_name", "reporter_email", "reporter_phone")
+#: The model fields read per case (the rest of ``EXPORT_RECORD_FIELDS`` is computed).
+_EXPORT_READ = tuple(name for name in EXPORT_RECORD_FIELDS if name not in (
+    "received_local", "grounds", "handling", "closed_local"))
+#: Separator of the codes in a record's ``grounds`` and ``handling`` (no code contains it).
+CODE_SEPARATOR = ","
+
+
+class _LocalSecond(Func):
+    """A ``timestamptz`` as the Amsterdam wall-clock time to the second, without time zone
+    (PostgreSQL; read as a naive ``datetime``)."""
+
+    template = "date_trunc('second', %(expressions)s AT TIME ZONE 'Europe/Amsterdam')"
+    output_field = DateTimeField()
+
+
+class _LocalDate(Func):
+    """A ``timestamptz`` as its Amsterdam calendar date (PostgreSQL); ``NULL`` stays ``NULL``."""
+
+    template = "(%(expressions)s AT TIME ZONE 'Europe/Amsterdam')::date"
+    output_field = DateField()
+
+
+def _codes(model: type[ComplaintGround] | type[ComplaintHandling]) -> Func:
+    """The codes of ``model`` for the outer complaint, sorted and joined by ``CODE_SEPARATOR``
+    (``''`` for none): ``array_to_string(ARRAY(SELECT code ... ORDER BY code), ',')``, one
+    index lookup per case in the export's one query."""
+    return Func(ArraySubquery(model.objects.filter(complaint=OuterRef("pk"))
+                              .order_by("code").values("code")),
+                Value(CODE_SEPARATOR), function="array_to_string", output_field=TextField())
+
+
+def _in_database(alias: str) -> bool:
+    """Whether the database ``alias`` converts times and aggregates codes for
+    ``export_records`` (PostgreSQL)."""
+    return connections[alias].vendor == "postgresql"
+
+
+def export_records(*, queryset: QuerySet[OverdueComplaint], include_contact: bool,
+                   chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    """Every case of ``queryset`` (through ``case_list``, sliced or not) as a tuple of
+    ``EXPORT_RECORD_FIELDS`` (plus ``EXPORT_CONTACT_FIELDS`` with ``include_contact``), in its
+    order, read in constant memory ``chunk_size`` cases per round trip.
+
+    ``received_local`` is a naive ``datetime``: the Europe/Amsterdam wall-clock time, to the
+    second (truncated); ``closed_local`` the Europe/Amsterdam date of ``closed_at`` or ``None``;
+    ``grounds`` and ``handling`` the codes sorted and joined by ``CODE_SEPARATOR`` (``""`` for
+    none); related names ``None`` when the relation is empty.
+
+    On PostgreSQL this is one query through a server-side cursor (times converted and codes
+    aggregated by the database: ``AT TIME ZONE``, ``ARRAY(SELECT ...)``), in a transaction of
+    its own (``SET LOCAL jit = off``; rolled back if the consumer stops early). Elsewhere (the
+    SQLite demo) the times are converted in Python and the codes read with two ``IN`` queries
+    per chunk.
+    """
+    queryset = queryset.prefetch_related(None)
+    contact = EXPORT_CONTACT_FIELDS if include_contact else ()
+    if _in_database(queryset.db):
+        annotated = queryset.annotate(
+            received_local=_LocalSecond("received_at"), closed_local=_LocalDate("closed_at"),
+            grounds_codes=_codes(ComplaintGround), handling_codes=_codes(ComplaintHandling))
+        names = tuple({"grounds": "grounds_codes", "handling": "handling_codes"}.get(name, name)
+                      for name in EXPORT_RECORD_FIELDS)
+        with transaction.atomic(using=queryset.db):
+            # The subqueries make the planner's estimate large enough for JIT compilation,
+            # which costs more than it saves here (about 1.3 s of 5 s at 100,000 cases).
+            with connections[queryset.db].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+            yield from annotated.values_list(*names, *contact).iterator(chunk_size=chunk_size)
+        return
+    chunk: list[tuple[Any, ...]] = []
+    for record in queryset.values_list(
+            "pk", "received_at", "closed_at", *_EXPORT_READ, *contact).iterator(
+            chunk_size=chunk_size):
+        chunk.append(record)
+        if len(chunk) == chunk_size:
+            yield from _fallback_chunk(chunk)
+            chunk = []
+    if chunk:
+        yield from _fallback_chunk(chunk)
+
+
+def _fallback_chunk(chunk: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """``export_records`` tuples of a chunk of ``(pk, received_at, closed_at, *_EXPORT_READ,
+    *contact)`` (the portable path)."""
+    ids = [record[0] for record in chunk]
+    codes: dict[str, dict[int, list[str]]] = {"grounds": {}, "handling": {}}
+    for name, model in (("grounds", ComplaintGround), ("handling", ComplaintHandling)):
+        for complaint_id, code in model.objects.filter(complaint_id__in=ids).values_list(
+                "complaint_id", "code"):
+            codes[name].setdefault(complaint_id, []).append(code)
+    read = len(_EXPORT_READ) + 3
+    for record in chunk:
+        pk, received, closed = record[0], record[1], record[2]
+        values = dict(zip(_EXPORT_READ, record[3:read], strict=True))
+        values["received_local"] = received.astimezone(AMSTERDAM).replace(
+            tzinfo=None, microsecond=0)
+        values["closed_local"] = closed.astimezone(AMSTERDAM).date() if closed else None
+        for name in ("grounds", "handling"):
+            values[name] = CODE_SEPARATOR.join(sorted(codes[name].get(pk, ())))
+        yield tuple(values[name] for name in EXPORT_RECORD_FIELDS) + record[read:]
 
 
 def search_cases(*, queryset: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:

@@ -284,3 +284,73 @@ def test_write_xlsx_dates_and_times_read_back_exactly():
         [early, None]]
     assert [sheet["A2"].number_format, sheet["B2"].number_format] == [
         export.XLSX_DATETIME_FORMAT, export.XLSX_DATE_FORMAT]
+
+
+# --- case_rows: one query on PostgreSQL, the portable path, the same rows -----------------------
+
+
+@pytest.fixture
+def many_cases(office, coordinator, caseworker):
+    """Five cases over a change of daylight-saving time, with and without grounds, handling,
+    assignee and closing time."""
+    made = []
+    for n, (grounds, handling) in enumerate([
+            (["religion", "race"], ["referral", "registration"]), ([], []), (["age"], []),
+            (["race", "religion"], ["registration"]), (["disability"], ["mediation"])]):
+        made.append(ComplaintFactory(
+            received_at=datetime.datetime(2020, 10, 24, 23, 30, 15, 999_999,
+                                          tzinfo=datetime.UTC)
+            + datetime.timedelta(hours=n * 13),
+            grounds=grounds, handling=handling, status="closed" if n % 2 else "new",
+            external_reference=f"-{n}", reporter_name=f"=Naam {n}"))
+    assign_complaint(complaint=made[0], actor=coordinator, assignee=caseworker)
+    Complaint.objects.filter(pk=made[1].pk).update(
+        closed_at=datetime.datetime(2020, 10, 25, 23, 30, tzinfo=datetime.UTC))
+    return made
+
+
+def _export_rows(monkeypatch, *, include_contact: bool) -> list[list[object]]:
+    monkeypatch.setattr(export, "CHUNK_SIZE", 2)
+    queryset = cases.for_export(queryset=cases.sort_cases(
+        queryset=cases.case_list(queryset=Complaint.objects.all()), sort="received_at"))
+    with translation.override("nl"):
+        return list(export.case_rows(queryset=queryset, include_contact=include_contact,
+                                     labels=export.ExportLabels.build()))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("include_contact", [False, True])
+def test_case_rows_are_the_rows_of_case_row(monkeypatch, many_cases, include_contact):
+    """The streamed rows (PostgreSQL: times and codes from the database) and the portable
+    path (Python conversions, codes per chunk) both equal ``case_row`` of each case, in order."""
+    with translation.override("nl"):
+        expected = [export.case_row(complaint=cases.for_export(queryset=cases.case_list(
+            queryset=Complaint.objects.filter(pk=complaint.pk))).get(),
+            include_contact=include_contact) for complaint in many_cases]
+    assert expected[0][1] == datetime.datetime(2020, 10, 25, 1, 30, 15)  # CEST, truncated
+    assert expected[1][1:3] == [datetime.datetime(2020, 10, 25, 13, 30, 15), "Afgesloten"]
+    assert expected[1][19] == datetime.date(2020, 10, 26)  # 23:30 UTC is 00:30 in Amsterdam
+
+    assert _export_rows(monkeypatch, include_contact=include_contact) == expected
+    monkeypatch.setattr(cases, "_in_database", lambda alias: False)
+    assert _export_rows(monkeypatch, include_contact=include_contact) == expected
+
+
+@pytest.mark.django_db
+def test_case_rows_queries_per_chunk(monkeypatch, many_cases, django_assert_num_queries):
+    """PostgreSQL: the transaction (savepoint here), ``SET LOCAL jit = off`` and the one
+    query, fetched two cases at a time, whatever the number of chunks. The portable path: one
+    query for the cases plus two per chunk (grounds, handling): 5 cases in 3 chunks."""
+    with django_assert_num_queries(4):  # SAVEPOINT, SET LOCAL, DECLARE, RELEASE
+        assert len(_export_rows(monkeypatch, include_contact=True)) == 5
+    Complaint.objects.filter(pk__in=[c.pk for c in many_cases[2:]]).delete()
+    with django_assert_num_queries(4):
+        assert len(_export_rows(monkeypatch, include_contact=True)) == 2
+
+    monkeypatch.setattr(cases, "_in_database", lambda alias: False)
+    with django_assert_num_queries(1 + 2 * 1):
+        assert len(_export_rows(monkeypatch, include_contact=True)) == 2
+    for n in range(3):
+        ComplaintFactory(grounds=["age"], handling=["registration"], external_reference=f"{n}")
+    with django_assert_num_queries(1 + 2 * 3):
+        assert len(_export_rows(monkeypatch, include_contact=True)) == 5
