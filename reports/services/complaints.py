@@ -85,13 +85,16 @@ def registration_year(received_at: datetime.datetime) -> int:
     return received_at.astimezone(AMSTERDAM).year
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def next_case_number(*, office: Office, year: int) -> str:
     """Hand out the next case number for ``office`` and ``year``, such as ``MDD-2020-0042``.
 
     The per-year counter row is created or incremented in one ``INSERT ... ON CONFLICT DO UPDATE``
     that keeps it locked until the transaction ends, so concurrent submissions get distinct,
-    gap-free numbers; if the surrounding transaction rolls back, so does the number.
+    gap-free numbers; if the surrounding transaction rolls back, so does the number. Inside a
+    transaction it adds no savepoint (a failure of the statement fails the whole transaction);
+    callers take it as late as they can, since every other registration of the office waits for
+    the row until this transaction ends.
     """
     table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
     with connection.cursor() as cursor:
@@ -147,7 +150,6 @@ class ReporterChanges(TypedDict, total=False):
     other_party_consents_mediation: bool
 
 
-@transaction.atomic
 def register_complaint(
     *,
     office: Office,
@@ -175,8 +177,10 @@ def register_complaint(
     reporter_language: str = "",
     receipt: receipts.NewReceiptCode | None = None,
     desk: Desk | None = None,
+    savepoint: bool = True,
 ) -> Complaint:
-    """Store a new complaint with a fresh case number and a ``created`` history row.
+    """Store a new complaint with a fresh case number and a ``created`` history row, in one
+    transaction (a savepoint inside a caller's transaction unless ``savepoint`` is false).
 
     Args:
         office: the office that registers it.
@@ -193,6 +197,8 @@ def register_complaint(
             stored in the same INSERT.
         desk: the desk that handles it; ``None`` routes it (``reports.services.desks.route_desk``:
             the incident municipality's desk, else the residence's, else the default desk).
+        savepoint: ``False`` when the caller's transaction rolls back as a whole on any error
+            (``submit_online_complaint``): no savepoint round trips (issue 13).
 
     Returns:
         The saved ``Complaint``; ``first_response_due`` is set from ``received_at``.
@@ -200,53 +206,61 @@ def register_complaint(
     Raises:
         django.core.exceptions.ValidationError: a field or code fails validation.
     """
-    received_at = received_at or timezone.now()
-    if timezone.is_naive(received_at):
-        raise ValidationError(_("The time of receipt must include a time zone."))
-    if desk is None:
-        from reports.services.desks import route_desk
+    with transaction.atomic(savepoint=savepoint):
+        received_at = received_at or timezone.now()
+        if timezone.is_naive(received_at):
+            raise ValidationError(_("The time of receipt must include a time zone."))
+        if desk is None:
+            from reports.services.desks import route_desk
 
-        desk = route_desk(office=office, received_at=received_at,
-                          incident_municipality=incident_municipality,
-                          incident_date=incident_date, reporter_residence=reporter_residence)
-    elif desk.office_id != office.pk:
-        raise ValidationError(_("Choose a desk of this office."), code="desk")
-    complaint = Complaint(
-        office=office, desk=desk,
-        case_number=next_case_number(office=office, year=registration_year(received_at)),
-        received_at=received_at, channel=channel, contact_type=contact_type, status=status,
-        incident_date=incident_date, incident_municipality=incident_municipality,
-        incident_place=place_of_incident(municipality=incident_municipality,
-                                         place=incident_place),
-        description=description, description_index=crypto.index_terms(description),
-        reporter_name=reporter_name, reporter_email=reporter_email,
-        reporter_phone=reporter_phone, reporter_residence=reporter_residence,
-        consent_to_contact=consent_to_contact, anonymity=anonymity,
-        external_reference=external_reference, societal_domain=societal_domain, nature=nature,
-        first_response_due=first_response_due(received_at),
-        closed_at=received_at if status == Status.CLOSED else None,
-        submission_token=submission_token, reporter_language=reporter_language[:10],
-    )
-    if receipt is not None:
-        complaint.receipt_code_prefix = receipt.prefix
-        complaint.receipt_code_hash = receipt.hash
-    # The office and municipalities are saved instances (the database's foreign keys hold);
-    # the external reference's unique constraint only concerns non-blank references.
-    exclude = ["case_number", "office", "desk", "incident_municipality", "reporter_residence"]
-    if not external_reference:
-        exclude.append("external_reference")
-    complaint.full_clean(exclude=exclude, validate_unique=False)
-    grounds, handling = list(grounds), list(handling)
-    _validate_codes(grounds, handling)
-    complaint.save(force_insert=True)
-    ComplaintGround.objects.bulk_create(
-        [ComplaintGround(complaint=complaint, code=code) for code in dict.fromkeys(grounds)])
-    ComplaintHandling.objects.bulk_create(
-        [ComplaintHandling(complaint=complaint, code=code) for code in dict.fromkeys(handling)])
-    ComplaintHistory.objects.create(complaint=complaint, actor=actor, action=History.CREATED,
-                                    to_value=status)
-    count_status_change(leaving=None, entering=status)
-    logger.debug("complaint registered id=%s channel=%s", complaint.pk, channel)
+            desk = route_desk(office=office, received_at=received_at,
+                              incident_municipality=incident_municipality,
+                              incident_date=incident_date, reporter_residence=reporter_residence)
+        elif desk.office_id != office.pk:
+            raise ValidationError(_("Choose a desk of this office."), code="desk")
+        complaint = Complaint(
+            office=office, desk=desk, received_at=received_at, channel=channel,
+            contact_type=contact_type, status=status,
+            incident_date=incident_date, incident_municipality=incident_municipality,
+            incident_place=place_of_incident(municipality=incident_municipality,
+                                             place=incident_place),
+            description=description, description_index=crypto.index_terms(description),
+            reporter_name=reporter_name, reporter_email=reporter_email,
+            reporter_phone=reporter_phone, reporter_residence=reporter_residence,
+            consent_to_contact=consent_to_contact, anonymity=anonymity,
+            external_reference=external_reference, societal_domain=societal_domain, nature=nature,
+            first_response_due=first_response_due(received_at),
+            closed_at=received_at if status == Status.CLOSED else None,
+            submission_token=submission_token, reporter_language=reporter_language[:10],
+        )
+        if receipt is not None:
+            complaint.receipt_code_prefix = receipt.prefix
+            complaint.receipt_code_hash = receipt.hash
+        # The office and municipalities are saved instances (the database's foreign keys hold);
+        # the external reference's unique constraint only concerns non-blank references. The
+        # model's constraints are not validated here: each names an excluded field (Django
+        # skipped them after building a query, 1.5 ms per report, issue 13) and the database
+        # enforces them; ``place_of_incident`` keeps place and municipality consistent.
+        exclude = ["case_number", "office", "desk", "incident_municipality", "reporter_residence"]
+        if not external_reference:
+            exclude.append("external_reference")
+        complaint.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        grounds, handling = list(grounds), list(handling)
+        _validate_codes(grounds, handling)
+        # The case number last (issue 13): its counter row stays locked until the transaction
+        # ends, so the blind index, the validation and the routing above run before it, not
+        # while every other registration of the office waits.
+        complaint.case_number = next_case_number(office=office,
+                                                 year=registration_year(received_at))
+        complaint.save(force_insert=True)
+        ComplaintGround.objects.bulk_create(
+            [ComplaintGround(complaint=complaint, code=code) for code in dict.fromkeys(grounds)])
+        ComplaintHandling.objects.bulk_create(
+            [ComplaintHandling(complaint=complaint, code=code) for code in dict.fromkeys(handling)])
+        ComplaintHistory.objects.create(complaint=complaint, actor=actor, action=History.CREATED,
+                                        to_value=status)
+        count_status_change(leaving=None, entering=status)
+        logger.debug("complaint registered id=%s channel=%s", complaint.pk, channel)
     return complaint
 
 
@@ -274,7 +288,8 @@ class OnlineSubmission:
 
 
 def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | None = None,
-                            language: str = "", attachments: Sequence[CleanUpload] = (),
+                            token_checked: bool = False, language: str = "",
+                            attachments: Sequence[CleanUpload] = (),
                             **fields: Unpack[ComplaintFields]) -> OnlineSubmission:
     """Register a complaint from the public form: status ``new``, channel ``online``, no actor,
     with a new receipt code (``reports.services.receipts``).
@@ -283,6 +298,10 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
         submission_token: the form's one-time token. Submitting the same token again (double
             click, back button, retried request) returns the complaint it already created; the
             database's unique constraint decides between concurrent repeats.
+        token_checked: the caller has just looked ``submission_token`` up and found no
+            complaint (``reports.selectors.intake.submission_token_used``): skip the second
+            look-up (issue 13). A repeat that arrives in between is still caught by the unique
+            constraint and answered with the complaint it created.
         language: the language code the reporter used (``settings.LANGUAGES``), for e-mails.
         attachments: files checked by ``reports.uploads.validate_upload``, stored with the new
             complaint in the same transaction (``store_reporter_attachments``); ignored for a
@@ -294,21 +313,24 @@ def submit_online_complaint(*, office: Office, submission_token: uuid.UUID | Non
     reporter left an e-mail address, a confirmation to them, in the same transaction (sent after
     commit); a repeated token queues nothing.
     """
-    if submission_token is not None:
+    if submission_token is not None and not token_checked:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is not None:
             return OnlineSubmission(complaint=existing, receipt_code=None)
     if not any(fields.get(key) for key in ("reporter_name", "reporter_email", "reporter_phone")):
         fields.setdefault("anonymity", Anonymity.ANONYMOUS)
     try:
+        # One transaction without savepoints (issue 13): nothing inside is caught and retried;
+        # any failure rolls the whole registration back.
         with transaction.atomic():
             receipt = receipts.new_receipt_code()
             complaint = register_complaint(office=office, channel=Channel.ONLINE,
                                            status=Status.NEW, submission_token=submission_token,
                                            reporter_language=language, receipt=receipt,
-                                           **fields)
+                                           savepoint=False, **fields)
             code = receipt.code
-            store_reporter_attachments(complaint=complaint, files=attachments)
+            if attachments:
+                store_reporter_attachments(complaint=complaint, files=attachments)
             notify_office_of_new_report(complaint=complaint)
             notify_reporter_of_receipt(complaint=complaint)
     except IntegrityError:

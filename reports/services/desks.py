@@ -68,8 +68,12 @@ def ensure_default_desk(*, office: Any, apps: Any = global_apps) -> Any:
 
 
 def default_desk(*, office: Office) -> Desk:
-    """The office's default desk (created with its municipalities when missing)."""
-    return ensure_default_desk(office=office)
+    """The office's default desk: one ``SELECT`` when it exists (every public report without a
+    serving desk lands here, issue 13); created with its municipalities when missing
+    (``ensure_default_desk``). Which municipalities the default desk serves is kept up to date
+    where the office's municipalities change (``reports.services.reference.sync_office``)."""
+    desk = Desk.objects.filter(office_id=office.pk, is_default=True).first()
+    return desk if desk is not None else ensure_default_desk(office=office)
 
 
 def route_desk(*, office: Office, received_at: datetime.datetime,

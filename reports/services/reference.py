@@ -96,12 +96,13 @@ def load_municipalities(*, apps: Any = global_apps) -> int:
     return municipality_model.objects.count()
 
 
-@transaction.atomic
 def current_office() -> Office:
     """The office of this deployment, as configured in ``MELDPUNT_OFFICE``.
 
-    Reads it, and creates it from the settings on first use (``sync_office``), so that a
-    database that has had ``migrate`` but not ``load_reference_data`` still works.
+    Reads it (one ``SELECT``, no transaction of its own: issue 13, the intake POST spent a
+    ``BEGIN``/``COMMIT`` here), and creates it from the settings on first use (``sync_office``,
+    a transaction of its own), so that a database that has had ``migrate`` but not
+    ``load_reference_data`` still works.
 
     Raises:
         django.core.exceptions.ImproperlyConfigured: the office is new and a configured

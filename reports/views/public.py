@@ -61,8 +61,9 @@ def report(request: HttpRequest) -> HttpResponse:
         return render_intake(request, form=IntakeForm(), status=200)
     form = IntakeForm(request.POST, request.FILES)
     token = submission_token(request)
-    if (not submission_token_used(token=token)
-            and not throttling.check_and_count(limit=intake_limit(), key=client_ip(request))):
+    repeated = submission_token_used(token=token)
+    if not repeated and not throttling.check_and_count(limit=intake_limit(),
+                                                       key=client_ip(request)):
         response = render_intake(request, form=form, status=429, message=_(
             "You have sent many reports in a short time. Nothing was saved. Please try again "
             "later; what you typed is still here."))
@@ -71,7 +72,7 @@ def report(request: HttpRequest) -> HttpResponse:
         return response
     if form.is_valid():
         submission = submit_online_complaint(
-            office=current_office(), submission_token=token,
+            office=current_office(), submission_token=token, token_checked=not repeated,
             language=translation.get_language() or "",
             attachments=form.cleaned_data["attachments"], **form.complaint_fields())
         remember_receipt(request, submission)

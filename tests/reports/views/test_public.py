@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
@@ -781,3 +783,44 @@ def test_the_place_of_the_incident_is_stored_as_chosen(client, office, chosen, p
     assert complaint.incident_place == place
     assert complaint.incident_municipality_id == (chosen or None if place == "municipality"
                                                   else None)
+
+
+def _post_queries(client, token: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(URL, {"description": "Ik werd geweigerd bij de ingang.",
+                                     "submission_token": token})
+    assert response.status_code == 302
+    return [query["sql"].split(None, 1)[0].upper() for query in captured.captured_queries]
+
+
+def test_a_report_costs_a_fixed_number_of_queries(client, office):
+    """Issue 13: the intake POST's statements, counted. A first report from this browser creates
+    the session (a new key is checked, then inserted); a second report updates it. The complaint
+    itself: the token look-up, the rate-limit upsert, the office, the default desk, the case
+    number, the complaint, its history row and the per-status counter: one transaction without
+    savepoints (in the test's own transaction the atomic blocks are savepoints)."""
+    first = _post_queries(client, str(uuid.uuid4()))
+    second = _post_queries(client, str(uuid.uuid4()))
+
+    complaint = ["SELECT",  # the form token: a repeated submission?
+                 "INSERT",  # the per-IP limit (one upsert)
+                 "SELECT",  # the office
+                 "SAVEPOINT", "SELECT",  # the default desk
+                 "INSERT", "INSERT", "INSERT", "UPDATE",  # case number, complaint, history, count
+                 "RELEASE"]
+    assert first == [*complaint, "SELECT", "SAVEPOINT", "INSERT", "RELEASE"]
+    assert second == ["SELECT", *complaint, "SAVEPOINT", "UPDATE", "RELEASE"]
+    assert Complaint.objects.count() == 2
+
+
+def test_a_repeated_report_stores_nothing_and_counts_nothing(client, office):
+    token = str(uuid.uuid4())
+    _post_queries(client, token)
+
+    repeated = _post_queries(client, token)
+
+    # The session, the token (found: no rate-limit count, no transaction), the office, the
+    # stored complaint, the session again (the receipt kept).
+    assert repeated == ["SELECT", "SELECT", "SELECT", "SELECT", "SAVEPOINT", "UPDATE",
+                        "RELEASE"]
+    assert Complaint.objects.count() == 1
