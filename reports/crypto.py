@@ -120,13 +120,15 @@ def search_terms(text: str) -> list[str]:
     return list(stems)
 
 
-def blind_index(term: str) -> str:
-    """A keyed hash (16 hex characters of HMAC-SHA256) of one normalised search term."""
-    return hmac.new(_index_key(), term.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+def blind_index(term: str, *, key: bytes | None = None) -> str:
+    """A keyed hash (16 hex characters of HMAC-SHA256) of one normalised search term; ``key``:
+    the index key when the caller already derived it (``_index_key``), for many terms."""
+    return hmac.new(key or _index_key(), term.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
 def index_terms(text: str) -> str:
     """The search index of ``text``: its terms' blind-index hashes, space-separated and framed by
     spaces (`` h1 h2 ``) so that one term matches with ``contains(" h ")``. Empty for no terms."""
-    hashes = [blind_index(term) for term in search_terms(text)]
+    key = _index_key()
+    hashes = [blind_index(term, key=key) for term in search_terms(text)]
     return f" {' '.join(hashes)} " if hashes else ""
