@@ -8,8 +8,9 @@ Run by hand (not part of the test suite), with PostgreSQL and Redis on loopback:
 It migrates the database (created if missing; its name must contain ``bench``) and loads the
 reference data, then starts gunicorn as ``docker-compose.yml``'s web service does (gthread
 workers with 4 threads; ``meldpunt.settings.local`` with ``DEBUG`` off; Celery tasks queued on Redis
-``CELERY_BROKER_URL``, default db 6, which the script purges afterwards; the per-IP intake limit
-raised), on a free loopback port. Each run then drives, with a bounded load generator (a fixed
+``CELERY_BROKER_URL``, default db 6, which the script purges afterwards; persistent database
+connections, ``CONN_MAX_AGE=60`` as in production; the per-IP intake limit raised), on a free
+loopback port. Each run then drives, with a bounded load generator (a fixed
 number of client threads, one request at a time each, a new connection per request), for
 ``--seconds`` each:
 
@@ -54,6 +55,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meldpunt.settings.local")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("INTAKE_POSTS_PER_HOUR", str(10**9))
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/6")
+# Persistent database connections as in production (``meldpunt.settings.production``: 60 s;
+# docs/operations.md, "Connections and PgBouncer"). ``meldpunt.settings.local`` defaults to 0: a
+# new PostgreSQL backend per request, whose cold catalog caches cost the POST (a table with many
+# indexes and foreign keys) about 25 ms more than the privacy page (issue 13).
+os.environ.setdefault("CONN_MAX_AGE", "60")
 
 import django  # noqa: E402
 
