@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.conf import settings
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports import throttling
@@ -124,3 +125,24 @@ def test_the_single_statement_is_one_query(django_assert_num_queries):
     expected = 1 if throttling.connection.vendor == "postgresql" else 5
     with django_assert_num_queries(expected, exact=False):
         assert throttling.check_and_count(limit=REQUESTS, key="192.0.2.50") is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_count_commits_without_waiting_for_the_disk():
+    """Issue 13: outside any transaction the upsert is its own transaction with asynchronous
+    commit; it still counts and refuses, and the setting ends with that transaction."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("asynchronous commit is PostgreSQL's")
+    assert not connection.in_atomic_block
+    with CaptureQueriesContext(connection) as captured:
+        results = [throttling.check_and_count(limit=REQUESTS, key="198.51.100.7")
+                   for _ in range(5)]
+
+    assert results == [True, True, True, False, False]
+    assert [query["sql"].split(None, 1)[0] for query in captured.captured_queries][:4] == [
+        "BEGIN", "SET", "INSERT", "COMMIT"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
