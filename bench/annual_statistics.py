@@ -3,7 +3,7 @@
 Run by hand (this is not part of the test suite), against a dedicated PostgreSQL database::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldpunt_bench \\
-        .venv/bin/python bench/annual_statistics.py [--sizes 10000 100000] [--debug]
+        .venv/bin/python bench/annual_statistics.py [--sizes 10000 100000] [--national] [--debug]
 
 The script creates the database when it is missing, runs ``migrate`` and ``load_reference_data``
 and then, for every size N: wipes the complaint tables, loads N synthetic complaints with
@@ -18,6 +18,8 @@ and then, for every size N: wipes the complaint tables, loads N synthetic compla
 It prints a Markdown report and writes it into ``docs/benchmarks.md`` (between the markers, so
 that hand-written text outside them survives a rerun). Because every size starts by truncating
 the complaint tables, it refuses to run on a database whose name does not contain ``bench``.
+``--national`` makes the office serve every current municipality (342, a national office) instead
+of the configured ones, to measure the counting's fixed cost and memory with many forms.
 Synthetic data only.
 """
 
@@ -69,7 +71,7 @@ from reports.models import (  # noqa: E402
     Office,
     StatisticsRun,
 )
-from reports.selectors.reference import merger_map  # noqa: E402
+from reports.selectors.reference import annual_form_municipalities, merger_map  # noqa: E402
 from reports.selectors.statistics import (  # noqa: E402
     Form,
     count_annual_forms,
@@ -148,11 +150,18 @@ def ensure_database(*, allow_any_name: bool, recreate: bool = False) -> str:
     return name
 
 
-def prepare_schema() -> Office:
-    """Migrate the database and load the reference data; return the configured office."""
+def prepare_schema(*, national: bool = False) -> Office:
+    """Migrate the database and load the reference data; return the configured office.
+
+    With ``national``, the office serves every current municipality (a national office) instead
+    of its configured ones (``load_reference_data`` restores those on the next run without it).
+    """
     call_command("migrate", verbosity=0, interactive=False)
     load_reference_data()
-    return current_office()
+    office = current_office()
+    if national:
+        office.municipalities.set(Municipality.objects.filter(dissolved_on__isnull=True))
+    return office
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,8 +187,14 @@ class Places:
                    dissolved=tuple(sorted(dissolved.values_list("code", flat=True))))
 
     def pick(self, rng: random.Random, weights: tuple[float, float, float, float]) -> str | None:
-        """A served, elsewhere, dissolved (old) or unknown (``None``) code, by ``weights``."""
-        kind = rng.choices(("served", "elsewhere", "dissolved", "unknown"), weights)[0]
+        """A served, elsewhere, dissolved (old) or unknown (``None``) code, by ``weights``.
+
+        A kind without codes (``elsewhere`` for a national office) is never picked.
+        """
+        kinds = ("served", "elsewhere", "dissolved", "unknown")
+        available = [w if kind == "unknown" or getattr(self, kind) else 0.0
+                     for kind, w in zip(kinds, weights, strict=True)]
+        kind = rng.choices(kinds, available)[0]
         if kind == "unknown":
             return None
         return rng.choice(getattr(self, kind))
@@ -405,15 +420,16 @@ GROUP BY place.code, g.tbl, g.row_code
 def handwritten_statement(*, office: Office, year: int) -> tuple[str, dict[str, Any]]:
     """The single hand-written statement for ``office`` and ``year``, with its parameters.
 
-    The served municipalities are passed as an array and the merger mapping
-    (``merger_map(year=year)``) is inlined as a ``VALUES`` list; PostgreSQL computes the year
-    bounds in Europe/Amsterdam itself.
+    The municipalities with a form that year (``annual_form_municipalities``) are passed as an
+    array and the merger mapping (``merger_map(year=year)``) is inlined as a ``VALUES`` list;
+    PostgreSQL computes the year bounds in Europe/Amsterdam itself.
     """
+    merged = merger_map(year=year)
     params: dict[str, Any] = {
         "office": office.pk, "year": year,
-        "served": sorted(office.municipalities.values_list("code", flat=True)),
+        "served": sorted(annual_form_municipalities(office=office, year=year, mapping=merged)),
     }
-    mapping = sorted(merger_map(year=year).items())
+    mapping = sorted(merged.items())
     for i, (former, successor) in enumerate(mapping):
         params[f"f{i}"], params[f"t{i}"] = former, successor
     mergers = (", ".join(f"(%(f{i})s, %(t{i})s)" for i in range(len(mapping)))
@@ -541,8 +557,14 @@ class SizeResult:
 
 
 def rows_fetched(function: Callable[[], Any]) -> tuple[int, int]:
-    """The number of queries ``function`` runs and the result rows they return, in total."""
+    """The number of queries ``function`` runs and the result rows they return, in total.
+
+    Server-side cursors are switched off meanwhile, so that rows a ``QuerySet.iterator()``
+    streams are counted too (the cursor then reports them after ``execute``).
+    """
     counts = [0, 0]
+    settings_dict = connection.settings_dict
+    disabled = settings_dict.get("DISABLE_SERVER_SIDE_CURSORS", False)
 
     def count_rows(execute: Callable[..., Any], sql: str, params: Any, many: bool,
                    context: dict[str, Any]) -> Any:
@@ -551,8 +573,12 @@ def rows_fetched(function: Callable[[], Any]) -> tuple[int, int]:
         counts[1] += max(context["cursor"].rowcount, 0)
         return result
 
-    with connection.execute_wrapper(count_rows):
-        function()
+    settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        with connection.execute_wrapper(count_rows):
+            function()
+    finally:
+        settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = disabled
     return counts[0], counts[1]
 
 
@@ -683,7 +709,7 @@ def _memory_sentence(results: list[SizeResult]) -> str:
             "is bounded only if the number of distinct grouping keys is.")
 
 
-def render_report(results: list[SizeResult], *, repeat: int) -> str:
+def render_report(results: list[SizeResult], *, repeat: int, served: int = 12) -> str:
     """The Markdown report (the part of ``docs/benchmarks.md`` between the markers)."""
     met = all(result.ratio_best <= TARGET_RATIO for result in results)
     met_median = all(result.ratio_median <= TARGET_RATIO for result in results)
@@ -693,7 +719,8 @@ def render_report(results: list[SizeResult], *, repeat: int) -> str:
         "## Annual statistics: `count_annual_forms` against one hand-written SQL statement",
         "",
         f"Measured {date} by `bench/annual_statistics.py` (registration year {YEAR}, "
-        f"best and median of {repeat} runs, warm cache).",
+        f"best and median of {repeat} runs, warm cache, office serving {served} "
+        "municipalities).",
         "",
         *[f"- {label}: {value}" for label, value in machine_description()],
         f"- 1-minute load average after each size: {loads}",
@@ -736,8 +763,9 @@ def render_report(results: list[SizeResult], *, repeat: int) -> str:
         "- Each size starts from empty complaint tables and loads synthetic complaints with "
         "`COPY` (seeded, so every run loads the same rows), then runs `VACUUM ANALYZE`. "
         "85% are received in 2020 (Europe/Amsterdam), the rest in 2019 and 2021, 1% within "
-        "three hours of a New Year. Residences and incident places are Drenthe's 12 "
-        "municipalities, other municipalities, codes dissolved by a merger (such as GM0007) or "
+        "three hours of a New Year. Residences and incident places are the served "
+        "municipalities (Drenthe's 12, or with `--national` all 342 current ones), other "
+        "municipalities, codes dissolved by a merger (such as GM0007) or "
         "unknown; 30% complaints, 60% reports, 10% information requests; 5% rejected; 10% "
         "unclassified, the others with 0-3 grounds and 0-2 handling codes.",
         "- *Job*: `count_annual_forms(office=..., year=2020)`, including its reads of the "
@@ -754,8 +782,8 @@ def render_report(results: list[SizeResult], *, repeat: int) -> str:
         "- *Peak*: the peak of Python memory (`tracemalloc`) during one call, above what was "
         "allocated before it (memory inside libpq and the server is not included). "
         "*Rows fetched*: result rows of all the job's queries, as the cursor reports them "
-        "after `execute` (rows read through a server-side cursor, `QuerySet.iterator()` on "
-        "PostgreSQL, are not counted).",
+        "after `execute`, counted in a separate call with server-side cursors switched off (so "
+        "the rows `QuerySet.iterator()` streams are counted too).",
         "- The script sets `DEBUG=false` unless set, so Django keeps no query log. Timings on "
         "a shared machine are noisy; compare the ratio rather than the absolute times, and see "
         "the load average above.",
@@ -806,6 +834,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="print the job's queries with EXPLAIN ANALYZE")
     parser.add_argument("--no-write", action="store_true",
                         help=f"do not update {DOC_PATH.relative_to(ROOT)}")
+    parser.add_argument("--national", action="store_true",
+                        help="the office serves every current municipality (342), not Drenthe's")
     parser.add_argument("--recreate", action="store_true",
                         help="drop and recreate the benchmark database first")
     parser.add_argument("--allow-any-database", action="store_true",
@@ -819,12 +849,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeat < 1 or any(size < 1 for size in args.sizes):
         raise SystemExit("--repeat and --sizes must be positive.")
     name = ensure_database(allow_any_name=args.allow_any_database, recreate=args.recreate)
-    office = prepare_schema()
+    office = prepare_schema(national=args.national)
     places = Places.for_office(office)
     print(f"Database {name}; office {office.code} serves {len(places.served)} municipalities.")
     results = [measure_size(size=size, office=office, places=places, repeat=args.repeat,
                             debug=args.debug) for size in args.sizes]
-    report = render_report(results, repeat=args.repeat)
+    report = render_report(results, repeat=args.repeat, served=len(places.served))
     print(f"\n{report}")
     if not args.no_write:
         write_doc(report)

@@ -1,22 +1,29 @@
 """Counting the legal annual form (Regeling registratieformulier antidiscriminatievoorzieningen).
 
 The counts are computed in the database with three ``GROUP BY`` queries (tables 1, 3 and 4
-together; grounds; handling). Municipality codes are mapped through mergers and every code the
-office does not serve is folded into NULL, so each query returns at most (served + 1)² rows per
-table row: memory and result size do not grow with the number of complaints.
+together; grounds; handling). Every code that neither is served nor merges into a served
+municipality is folded into NULL in the database, so each query returns at most (relevant + 1)²
+key pairs per table row, whatever the number of complaints; the rows are streamed
+(``iterator``) and mapped through the mergers in Python, so memory stays flat.
+
+The SQL text does not depend on the office: on PostgreSQL the relevant codes are one array
+parameter (``= ANY(%s)``, hashed by the server), not ``IN`` with a placeholder per code, so a
+national office (342 municipalities) compiles and sends the same small statements.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import In
 
 from reports.models import AnnualSnapshot, Complaint, Office, StatisticsRun
 from reports.selectors.reference import annual_form_municipalities, merger_map
@@ -47,20 +54,27 @@ def counted_complaints(*, office: Office, year: int) -> QuerySet[Complaint]:
             .exclude(status=Status.REJECTED))
 
 
-def _served_code(field: str, served: set[str], mapping: dict[str, str]) -> Case:
-    """``field``'s municipality after mergers when the office serves it, else NULL.
+#: Rows fetched per round trip when streaming the grouped rows (``QuerySet.iterator``).
+CHUNK_SIZE = 5000
 
-    All codes the office does not serve fall into one NULL bucket, so the grouped queries return
-    at most (served + 1)² key pairs per table row, whatever the number of complaints.
-    """
-    into_served: dict[str, list[str]] = defaultdict(list)
-    for former, successor in mapping.items():
-        if successor in served:
-            into_served[successor].append(former)
-    whens = [When(**{f"{field}__in": sorted(formers)}, then=Value(successor))
-             for successor, formers in sorted(into_served.items())]
-    whens.append(When(**{f"{field}__in": sorted(served)}, then=F(field)))
-    return Case(*whens, default=Value(None), output_field=CharField())
+
+class _AnyOf(In):
+    """``field IN (codes)``, rendered on PostgreSQL as ``field = ANY(%s)`` with the codes as one
+    array parameter: the statement's text no longer grows with the number of codes (nothing
+    to compile or send per code) and the server hashes the array (PostgreSQL 14+)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def _relevant_code(field: str, relevant: Iterable[str]) -> Case:
+    """``field``'s code when it is ``relevant`` (served, or merged into a served municipality),
+    else NULL: every other code falls into one NULL bucket, so the grouped queries return at
+    most (relevant + 1)² key pairs per table row, whatever the number of complaints. The
+    mergers are applied in Python (``_Placement``)."""
+    return Case(When(_AnyOf(F(field), sorted(relevant)), then=F(field)),
+                default=Value(None), output_field=CharField())
 
 
 def _row_expression(table: str) -> Case | F | Coalesce | Value:
@@ -74,13 +88,22 @@ def _row_expression(table: str) -> Case | F | Coalesce | Value:
                 output_field=CharField())
 
 
+@cache
+def _form_rows() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``(table, rows)`` of the form in order, ``total`` last; computed once (the vocabularies'
+    ``values`` build a new list on every access)."""
+    return tuple((table, ("total",) if vocabulary is None else (*vocabulary.values, "total"))
+                 for table, vocabulary in FORM_TABLES.items())
+
+
+#: A cell group of zeros, to copy.
+_ZERO: Counts = dict.fromkeys(COLUMNS, 0)
+
+
 def empty_form() -> Form:
     """A form with every table, row (vocabulary order, then ``total``) and column set to 0."""
-    form: Form = {}
-    for table, vocabulary in FORM_TABLES.items():
-        rows = ["total"] if vocabulary is None else [*vocabulary.values, "total"]
-        form[table] = {row: dict.fromkeys(COLUMNS, 0) for row in rows}
-    return form
+    return {table: {row: _ZERO.copy() for row in rows}
+            for table, rows in _form_rows()}
 
 
 @contextmanager
@@ -151,35 +174,115 @@ def count_annual_year(*, office: Office, year: int) -> AnnualCount:
         return _count_annual_forms(office=office, year=year)
 
 
-def _count_annual_forms(*, office: Office, year: int) -> AnnualCount:
+@dataclass(frozen=True)
+class _Scope:
+    """What one run counts: ``served`` (the municipalities with a form), ``to_served`` (every
+    relevant code, served or merged into a served municipality, to its served code) and
+    ``base``, the counted complaints touching a relevant code, annotated with ``res`` and
+    ``inc``: the reporter's residence and the incident place when relevant, else NULL."""
+
+    served: frozenset[str]
+    to_served: dict[str, str]
+    base: QuerySet[Complaint]
+
+    def place(self, raw_residence: str | None,
+              raw_incident: str | None) -> tuple[str | None, str | None, bool]:
+        """The served residence, the served incident place (``None`` when not served) and
+        whether the incident happened in the municipality of residence, after mergers."""
+        residence = self.to_served.get(raw_residence) if raw_residence else None
+        incident = self.to_served.get(raw_incident) if raw_incident else None
+        return residence, incident, incident == residence
+
+
+def _scope(*, office: Office, year: int) -> _Scope:
+    """The ``_Scope`` of ``office`` and ``year``: reads the merger map and the served
+    municipalities once (two queries)."""
     mapping = merger_map(year=year)
     served = annual_form_municipalities(office=office, year=year, mapping=mapping)
-    relevant = served | {former for former, successor in mapping.items() if successor in served}
+    to_served = {code: code for code in served}
+    to_served.update({former: successor for former, successor in mapping.items()
+                      if successor in served})
+    relevant = sorted(to_served)
     base = counted_complaints(office=office, year=year).filter(
-        Q(reporter_residence__in=relevant) | Q(incident_municipality__in=relevant)
-    ).annotate(res=_served_code("reporter_residence", served, mapping),
-               inc=_served_code("incident_municipality", served, mapping))
-    forms = {code: empty_form() for code in served}
+        _AnyOf(F("reporter_residence"), relevant) | _AnyOf(F("incident_municipality"), relevant)
+    ).annotate(res=_relevant_code("reporter_residence", relevant),
+               inc=_relevant_code("incident_municipality", relevant))
+    return _Scope(served=frozenset(served), to_served=to_served, base=base)
 
-    def place(residence: str | None, incident: str | None, table: str, row: str,
-              n: int) -> None:
-        if residence is not None:
-            column = "resident_here" if incident == residence else "resident_elsewhere"
-            forms[residence][table][row][column] += n
-        if incident is not None and incident != residence:
-            forms[incident][table][row]["non_resident_here"] += n
 
+#: Counted cells while counting: ``(code, table, row) -> [here, elsewhere, non_resident]``.
+_Tally = dict[tuple[str, str, str], list[int]]
+
+
+def _tally(tally: _Tally, residence: str | None, incident: str | None, here: bool,
+           table: str, row: str, n: int) -> None:
+    """Add ``n`` complaints of one group to its cells: its residence's ``resident_here`` (or
+    ``resident_elsewhere``) and, if elsewhere, its incident place's ``non_resident_here``."""
+    if residence is not None:
+        cell = tally.get((residence, table, row))
+        if cell is None:
+            cell = tally[(residence, table, row)] = [0, 0, 0]
+        cell[0 if here else 1] += n
+    if incident is not None and not here:
+        cell = tally.get((incident, table, row))
+        if cell is None:
+            cell = tally[(incident, table, row)] = [0, 0, 0]
+        cell[2] += n
+
+
+def _counts(here: int, elsewhere: int, non_resident: int) -> Counts:
+    """One cell group with its derived columns, in ``COLUMNS`` order."""
+    return {"resident_here": here, "resident_elsewhere": elsewhere,
+            "resident_total": here + elsewhere, "non_resident_here": non_resident,
+            "total": here + elsewhere + non_resident}
+
+
+def _forms(served: Iterable[str], tally: _Tally) -> dict[str, Form]:
+    """The complete form of every served code: counted cells from ``tally``, zeros elsewhere,
+    the derived columns and each table's ``total`` row (the sum of its rows).
+
+    Raises:
+        KeyError: ``tally`` has a row that the form does not have (a code outside the
+            vocabulary).
+    """
+    form_rows = _form_rows()
+    forms: dict[str, Form] = {code: {table: {row: _ZERO.copy() for row in rows}
+                                     for table, rows in form_rows}
+                              for code in sorted(served)}
+    for (code, table, row), (here, elsewhere, non_resident) in tally.items():
+        cells = forms[code][table]
+        if row not in cells:
+            raise KeyError(row)
+        cells[row] = _counts(here, elsewhere, non_resident)
+        if table != "total":  # table 1's only row is its total; the others add up
+            total = cells["total"]
+            total["resident_here"] += here
+            total["resident_elsewhere"] += elsewhere
+            total["resident_total"] += here + elsewhere
+            total["non_resident_here"] += non_resident
+            total["total"] += here + elsewhere + non_resident
+    return forms
+
+
+def _count_annual_forms(*, office: Office, year: int, scope: _Scope | None = None) -> AnnualCount:
+    """``count_annual_year`` without its transaction; ``scope`` (``_scope(office=office,
+    year=year)``) when the caller has read it already."""
+    if scope is None:
+        scope = _scope(office=office, year=year)
+    base, place = scope.base, scope.place
+    tally: _Tally = {}
     # Tables 1, 3 and 4 have exactly one row per complaint: one pass counts all three.
     single = (base.annotate(domain=_row_expression("societal_domain"),
                             nature_row=_row_expression("nature"))
               .values_list("res", "inc", "domain", "nature_row").annotate(n=Count("pk"))
               .order_by())
     cases = 0  # every counted complaint is in exactly one group of this query
-    for residence, incident, domain, nature, n in single:
+    for raw_residence, raw_incident, domain, nature, n in single.iterator(chunk_size=CHUNK_SIZE):
         cases += n
-        place(residence, incident, "total", "total", n)
-        place(residence, incident, "societal_domain", domain, n)
-        place(residence, incident, "nature", nature, n)
+        residence, incident, here = place(raw_residence, raw_incident)
+        _tally(tally, residence, incident, here, "total", "total", n)
+        _tally(tally, residence, incident, here, "societal_domain", domain, n)
+        _tally(tally, residence, incident, here, "nature", nature, n)
     # Grounds and handling: one row per code, so one joined query each.
     for table in ("ground", "handling"):
         queryset = base.annotate(row=_row_expression(table))
@@ -187,29 +290,15 @@ def _count_annual_forms(*, office: Office, year: int) -> AnnualCount:
             # Filter on the annotation so the existing join is reused (no second join).
             queryset = queryset.filter(row__isnull=False)
         grouped = queryset.values_list("res", "inc", "row").annotate(n=Count("pk")).order_by()
-        for residence, incident, row, n in grouped:
-            place(residence, incident, table, row, n)
-    for form in forms.values():
-        _complete(form)
+        for raw_residence, raw_incident, row, n in grouped.iterator(chunk_size=CHUNK_SIZE):
+            _tally(tally, *place(raw_residence, raw_incident), table, row, n)
+    forms = _forms(scope.served, tally)
     # Mass reports among the counted cases: one aggregate over the partial index
     # ``complaint_incident`` (each report once, however many forms it is on).
     mass = base.filter(incident__isnull=False).order_by().aggregate(
         reports=Count("pk"), incidents=Count("incident", distinct=True))
     return AnnualCount(forms=forms, cases=cases, mass_reports=mass["reports"] or 0,
                        mass_incidents=mass["incidents"] or 0)
-
-
-def _complete(form: Form) -> None:
-    """Fill in the derived columns and each table's ``total`` row."""
-    for rows in form.values():
-        for row, counts in rows.items():
-            if row == "total" and len(rows) > 1:
-                continue
-            counts["resident_total"] = counts["resident_here"] + counts["resident_elsewhere"]
-            counts["total"] = counts["resident_total"] + counts["non_resident_here"]
-        if len(rows) > 1:
-            rows["total"] = {column: sum(c[column] for r, c in rows.items() if r != "total")
-                             for column in COLUMNS}
 
 
 def latest_runs(*, office: Office, limit: int = 20) -> QuerySet[StatisticsRun]:
@@ -269,15 +358,9 @@ def count_national_report(*, office: Office, year: int) -> NationalCount:
     from reports.vocabulary import Ground, Nature, SocietalDomain
 
     with one_database_state():
-        counted = _count_annual_forms(office=office, year=year)
-        mapping = merger_map(year=year)
-        served = set(counted.forms)
-        relevant = served | {former for former, successor in mapping.items()
-                             if successor in served}
-        base = counted_complaints(office=office, year=year).filter(
-            Q(reporter_residence__in=relevant) | Q(incident_municipality__in=relevant)
-        ).annotate(res=_served_code("reporter_residence", served, mapping),
-                   inc=_served_code("incident_municipality", served, mapping))
+        scope = _scope(office=office, year=year)
+        counted = _count_annual_forms(office=office, year=year, scope=scope)
+        base, place, served = scope.base, scope.place, scope.served
         second_codes = {"societal_domain": SocietalDomain.values, "nature": Nature.values}
         cross: dict[str, Cross] = {
             code: {name: {f"{g}|{o}": dict.fromkeys(COLUMNS, 0) for g in Ground.values
@@ -287,12 +370,14 @@ def count_national_report(*, office: Office, year: int) -> NationalCount:
         for name, _rows, other in CROSS_TABLES:
             grouped = (base.annotate(g=_row_expression("ground"), o=_row_expression(other))
                        .values_list("res", "inc", "g", "o").annotate(n=Count("pk")).order_by())
-            for residence, incident, ground, second, n in grouped:
+            for raw_residence, raw_incident, ground, second, n in grouped.iterator(
+                    chunk_size=CHUNK_SIZE):
                 key = f"{ground}|{second}"
+                residence, incident, here = place(raw_residence, raw_incident)
                 if residence is not None:
-                    column = "resident_here" if incident == residence else "resident_elsewhere"
+                    column = "resident_here" if here else "resident_elsewhere"
                     cross[residence][name][key][column] += n
-                if incident is not None and incident != residence:
+                if incident is not None and not here:
                     cross[incident][name][key]["non_resident_here"] += n
         for tables in cross.values():
             for cells in tables.values():
