@@ -271,34 +271,72 @@ def _count_annual_forms(*, office: Office, year: int, scope: _Scope | None = Non
         scope = _scope(office=office, year=year)
     base, place = scope.base, scope.place
     tally: _Tally = {}
-    # Tables 1, 3 and 4 have exactly one row per complaint: one pass counts all three.
-    single = (base.annotate(domain=_row_expression("societal_domain"),
-                            nature_row=_row_expression("nature"))
-              .values_list("res", "inc", "domain", "nature_row").annotate(n=Count("pk"))
-              .order_by())
-    cases = 0  # every counted complaint is in exactly one group of this query
-    for raw_residence, raw_incident, domain, nature, n in single.iterator(chunk_size=CHUNK_SIZE):
-        cases += n
+    cases = mass_reports = mass_incidents = 0
+    for kind, raw_residence, raw_incident, first, second, n, distinct in _stream(_grouped(base)):
+        if kind == _MASS:
+            mass_reports, mass_incidents = n, distinct
+            continue
         residence, incident, here = place(raw_residence, raw_incident)
-        _tally(tally, residence, incident, here, "total", "total", n)
-        _tally(tally, residence, incident, here, "societal_domain", domain, n)
-        _tally(tally, residence, incident, here, "nature", nature, n)
-    # Grounds and handling: one row per code, so one joined query each.
-    for table in ("ground", "handling"):
-        queryset = base.annotate(row=_row_expression(table))
+        if kind == _SINGLE:
+            cases += n  # every counted complaint is in exactly one group of this kind
+            _tally(tally, residence, incident, here, "total", "total", n)
+            _tally(tally, residence, incident, here, "societal_domain", first, n)
+            _tally(tally, residence, incident, here, "nature", second, n)
+        else:
+            _tally(tally, residence, incident, here, _JOINED[kind], first, n)
+    return AnnualCount(forms=_forms(scope.served, tally), cases=cases,
+                       mass_reports=mass_reports, mass_incidents=mass_incidents)
+
+
+def _stream(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``queryset`` as plain tuples, ``CHUNK_SIZE`` at a time (a server-side cursor
+    on PostgreSQL, like ``QuerySet.iterator``), so memory stays flat however many rows there
+    are. The SQL is the ORM's; only Django's per-row conversions are skipped: every column of
+    ``_grouped`` is a string, NULL or an integer, which the database drivers return as such."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_SIZE):
+            yield from rows
+
+
+#: The kinds of rows of ``_grouped``.
+_SINGLE, _GROUND, _HANDLING, _MASS = 0, 1, 2, 3
+_JOINED = {_GROUND: "ground", _HANDLING: "handling"}
+
+
+def _grouped(base: QuerySet[Complaint]) -> QuerySet[Any]:
+    """All the counting in one statement (``UNION ALL``, one round trip), rows
+    ``(kind, res, inc, first, second, n, distinct)``:
+
+    * ``_SINGLE``: tables 1, 3 and 4, which have exactly one row per complaint, in one
+      ``GROUP BY res, inc, domain, nature`` (``first``: domain row, ``second``: nature row);
+    * ``_GROUND``, ``_HANDLING``: one row per code, so one joined ``GROUP BY res, inc, code``
+      each (``first``: the code);
+    * ``_MASS``: at most one row, the counted complaints that are part of a mass report (``n``)
+      and the number of distinct mass reports (``distinct``), over the partial index
+      ``complaint_incident``.
+    """
+    none = Value(None, output_field=CharField())
+    blank = Value("", output_field=CharField())
+    zero = Value(0)
+    single = (base.annotate(kind=Value(_SINGLE), first=_row_expression("societal_domain"),
+                            second=_row_expression("nature"))
+              .values_list("kind", "res", "inc", "first", "second")
+              .annotate(n=Count("pk"), distinct=zero).order_by())
+    joined = []
+    for kind, table in _JOINED.items():
+        queryset = base.annotate(kind=Value(kind), first=_row_expression(table), second=blank)
         if table == "handling":
             # Filter on the annotation so the existing join is reused (no second join).
-            queryset = queryset.filter(row__isnull=False)
-        grouped = queryset.values_list("res", "inc", "row").annotate(n=Count("pk")).order_by()
-        for raw_residence, raw_incident, row, n in grouped.iterator(chunk_size=CHUNK_SIZE):
-            _tally(tally, *place(raw_residence, raw_incident), table, row, n)
-    forms = _forms(scope.served, tally)
-    # Mass reports among the counted cases: one aggregate over the partial index
-    # ``complaint_incident`` (each report once, however many forms it is on).
-    mass = base.filter(incident__isnull=False).order_by().aggregate(
-        reports=Count("pk"), incidents=Count("incident", distinct=True))
-    return AnnualCount(forms=forms, cases=cases, mass_reports=mass["reports"] or 0,
-                       mass_incidents=mass["incidents"] or 0)
+            queryset = queryset.filter(first__isnull=False)
+        joined.append(queryset.values_list("kind", "res", "inc", "first", "second")
+                      .annotate(n=Count("pk"), distinct=zero).order_by())
+    mass = (base.filter(incident__isnull=False)
+            .annotate(kind=Value(_MASS), no_res=none, no_inc=none, first=blank, second=blank)
+            .values_list("kind", "no_res", "no_inc", "first", "second")
+            .annotate(n=Count("pk"), distinct=Count("incident", distinct=True)).order_by())
+    return single.union(*joined, mass, all=True)
 
 
 def latest_runs(*, office: Office, limit: int = 20) -> QuerySet[StatisticsRun]:
