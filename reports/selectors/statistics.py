@@ -1,14 +1,16 @@
 """Counting the legal annual form (Regeling registratieformulier antidiscriminatievoorzieningen).
 
-The counts are computed in the database with three ``GROUP BY`` queries (tables 1, 3 and 4
-together; grounds; handling). Every code that neither is served nor merges into a served
-municipality is folded into NULL in the database, so each query returns at most (relevant + 1)²
-key pairs per table row, whatever the number of complaints; the rows are streamed
-(``iterator``) and mapped through the mergers in Python, so memory stays flat.
+The counts are computed in the database by one statement (``_grouped``): the ``UNION ALL`` of
+three ``GROUP BY`` queries (tables 1, 3 and 4 together; grounds; handling) and the aggregate of
+the mass reports. Every code that neither is served nor merges into a served municipality is
+folded into NULL in the database, so the statement returns at most (relevant + 1)² key pairs
+per table row, whatever the number of complaints; the rows are streamed (``_stream``, a
+server-side cursor on PostgreSQL) and mapped through the mergers in Python, so Python's memory
+stays flat.
 
-The SQL text does not depend on the office: on PostgreSQL the relevant codes are one array
-parameter (``= ANY(%s)``, hashed by the server), not ``IN`` with a placeholder per code, so a
-national office (342 municipalities) compiles and sends the same small statements.
+On PostgreSQL the relevant codes are one array parameter (``= ANY(%s)``, hashed by the server),
+not ``IN`` with a placeholder per code, so the ORM compiles the same statement for 12 or for
+342 municipalities (a national office) (issue 13).
 """
 
 from __future__ import annotations
@@ -54,14 +56,14 @@ def counted_complaints(*, office: Office, year: int) -> QuerySet[Complaint]:
             .exclude(status=Status.REJECTED))
 
 
-#: Rows fetched per round trip when streaming the grouped rows (``QuerySet.iterator``).
-CHUNK_SIZE = 5000
+#: Rows fetched per round trip when streaming the grouped rows (``_stream``).
+CHUNK_SIZE = 2000
 
 
 class _AnyOf(In):
     """``field IN (codes)``, rendered on PostgreSQL as ``field = ANY(%s)`` with the codes as one
-    array parameter: the statement's text no longer grows with the number of codes (nothing
-    to compile or send per code) and the server hashes the array (PostgreSQL 14+)."""
+    array parameter: the ORM compiles no placeholder per code and the server hashes the array
+    (PostgreSQL 14+). Other databases get the usual ``IN``."""
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -72,7 +74,7 @@ def _relevant_code(field: str, relevant: Iterable[str]) -> Case:
     """``field``'s code when it is ``relevant`` (served, or merged into a served municipality),
     else NULL: every other code falls into one NULL bucket, so the grouped queries return at
     most (relevant + 1)² key pairs per table row, whatever the number of complaints. The
-    mergers are applied in Python (``_Placement``)."""
+    mergers are applied in Python (``_Scope.place``)."""
     return Case(When(_AnyOf(F(field), sorted(relevant)), then=F(field)),
                 default=Value(None), output_field=CharField())
 
@@ -290,14 +292,20 @@ def _count_annual_forms(*, office: Office, year: int, scope: _Scope | None = Non
 
 def _stream(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
     """The rows of ``queryset`` as plain tuples, ``CHUNK_SIZE`` at a time (a server-side cursor
-    on PostgreSQL, like ``QuerySet.iterator``), so memory stays flat however many rows there
-    are. The SQL is the ORM's; only Django's per-row conversions are skipped: every column of
-    ``_grouped`` is a string, NULL or an integer, which the database drivers return as such."""
+    on PostgreSQL unless ``DISABLE_SERVER_SIDE_CURSORS``, as ``QuerySet.iterator``), so Python
+    holds one chunk at a time however many rows there are. The SQL is the ORM's; only Django's
+    per-row conversions are skipped: every column of ``_grouped`` is a string, NULL or an
+    integer, which the database drivers return as such."""
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    with connection.chunked_cursor() as cursor:
+    chunked = (connection.features.can_use_chunked_reads
+               and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"))
+    with connection.chunked_cursor() if chunked else connection.cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CHUNK_SIZE):
+        rows = cursor.fetchmany(CHUNK_SIZE)
+        while rows:
             yield from rows
+            rows = []  # let the chunk go before the next one arrives
+            rows = cursor.fetchmany(CHUNK_SIZE)
 
 
 #: The kinds of rows of ``_grouped``.
