@@ -80,6 +80,20 @@ class ListedChoices(ModelChoiceIterator):
 
 
 class ListedModelChoiceField(forms.ModelChoiceField):
-    """``forms.ModelChoiceField`` reading its choices through ``ListedChoices``."""
+    """``forms.ModelChoiceField`` reading its choices through ``ListedChoices``.
+
+    A queryset assigned to ``queryset`` is kept as it is, not copied (Django's field copies it):
+    two forms on one page that offer the same people or teams share one queryset and read it
+    once (the case list's filter and bulk-action forms). Validation still looks a value up with
+    a query of its own."""
 
     iterator = ListedChoices
+
+    def _get_shared_queryset(self) -> Any:
+        return self._queryset
+
+    def _set_shared_queryset(self, queryset: Any) -> None:
+        self._queryset = queryset
+        self.widget.choices = self.choices
+
+    queryset = property(_get_shared_queryset, _set_shared_queryset)

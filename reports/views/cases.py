@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
@@ -105,8 +105,11 @@ def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     invalid = filterset.is_bound and not filterset.is_valid()
     bulk_form = None
     if incident_selectors.can_bulk_change(user=request.user):
-        bulk_form = BulkActionForm(users=permissions.assignable_users_for(user=request.user),
-                                   teams=permissions.visible_teams(user=request.user),
+        # The same people and teams as the filter's drop-downs: the filter form's querysets,
+        # read once for both forms (reports.widgets.ListedModelChoiceField).
+        fields = filterset.form.fields
+        bulk_form = BulkActionForm(users=cast(QuerySet, fields["assignee"].queryset),
+                                   teams=cast(QuerySet, fields["team"].queryset),
                                    incidents=incident_selectors.open_incidents(
                                        office=current_office()))
     return render(request, "backoffice/complaint_list.html", {
