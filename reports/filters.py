@@ -88,6 +88,28 @@ class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = _ListedFilterChoiceField
 
 
+class _MunicipalityChoiceField(django_filters.fields.ChoiceField):
+    """The municipality drop-down's field: a code missing from the per-process copy of the
+    choices (``reference.filter_municipality_choices``, up to five minutes old) is checked in
+    the database, so a municipality a case names for the first time filters at once; the copy
+    is then read again, so the drop-down shows it too."""
+
+    def valid_value(self, value: Any) -> bool:
+        if super().valid_value(value):
+            return True
+        if not reference.is_filter_municipality(code=str(value)):
+            return False
+        reference.forget_filter_municipality_choices()
+        return True
+
+
+class MunicipalityFilter(django_filters.ChoiceFilter):
+    """``ChoiceFilter`` over ``reference.filter_municipality_choices`` (see
+    ``_MunicipalityChoiceField``)."""
+
+    field_class = _MunicipalityChoiceField
+
+
 class ComplaintFilter(django_filters.FilterSet):
     """Search, status, caseworker, team, municipality (of residence or of the incident), ground,
     societal domain, channel, received-date range and overdue.
@@ -118,7 +140,7 @@ class ComplaintFilter(django_filters.FilterSet):
     team = ListedModelChoiceFilter(label=_("Team"), queryset=Team.objects.all(),
                                    widget=FastSelect)
     # Codes and names kept per process for a few minutes (reference.filter_municipality_choices).
-    municipality = django_filters.ChoiceFilter(
+    municipality = MunicipalityFilter(
         label=_("Municipality"), choices=[], method="filter_municipality", widget=FastSelect,
     )
     incident_place = django_filters.ChoiceFilter(label=_("Place of the incident"),

@@ -79,6 +79,13 @@ def filter_municipality_choices() -> list[tuple[str, str]]:
     return _filter_choices[1]
 
 
+def is_filter_municipality(*, code: str) -> bool:
+    """Whether ``code`` (a CBS code) is one of ``filter_municipalities()`` now, read from the
+    database (one ``EXISTS``): for a value missing from this process's copy of
+    ``filter_municipality_choices``, such as a municipality a case named a moment ago."""
+    return filter_municipalities().filter(code=code).exists()
+
+
 def forget_filter_municipality_choices() -> None:
     """Drop this process's copy of ``filter_municipality_choices`` (tests; after loading
     reference data)."""

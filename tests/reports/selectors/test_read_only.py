@@ -45,8 +45,8 @@ def no_writes() -> Iterator[list[str]]:
 
 
 REFERENCE_SELECTORS = ["annual_form_municipalities", "existing_municipalities",
-                       "filter_municipalities", "filter_municipality_choices", "merger_map",
-                       "served_municipalities"]
+                       "filter_municipalities", "filter_municipality_choices",
+                       "is_filter_municipality", "merger_map", "served_municipalities"]
 #: Public functions of the module that read nothing (they drop a per-process copy).
 NO_READS = {"forget_filter_municipality_choices"}
 
@@ -63,6 +63,7 @@ def _reference_calls(office: Office) -> dict[str, Callable[[], Any]]:
             office=office, year=2024, mapping=reference.merger_map(year=2024)),
         "filter_municipalities": lambda: reference.filter_municipalities(),
         "filter_municipality_choices": lambda: reference.filter_municipality_choices(),
+        "is_filter_municipality": lambda: reference.is_filter_municipality(code="GM0106"),
         "merger_map": lambda: reference.merger_map(year=2024),
     }
 

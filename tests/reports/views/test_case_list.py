@@ -372,6 +372,25 @@ def test_the_municipality_filter_offers_the_served_ones_and_those_in_cases(login
     assert len(codes) == 14
 
 
+def test_a_municipality_new_in_cases_filters_at_once(login_as, coordinator, office):
+    """The drop-down's municipalities are kept per process for a few minutes (issue 13), but a
+    municipality that a case names for the first time filters at once (as the selector's
+    docstring promises), rather than being refused as an invalid choice (400, no cases) until
+    the copy is read again."""
+    client = login_as(coordinator)
+    assert client.get(LIST_URL).status_code == 200  # the choices are now kept in this process
+    amsterdam = ComplaintFactory(incident_municipality="GM0363")  # outside Drenthe: new
+
+    response = client.get(LIST_URL, {"municipality": "GM0363"})
+
+    assert listed(response) == [amsterdam.case_number]
+    export = client.get("/backoffice/export.csv", {"municipality": "GM0363"})
+    assert export.status_code == 200
+    assert amsterdam.case_number in b"".join(export.streaming_content).decode("utf-8-sig")
+    unknown = client.get(LIST_URL, {"municipality": "GM9999"})  # still refused: no such code
+    assert unknown.status_code == 400
+
+
 def test_the_overdue_filter_offers_all_yes_and_no(login_as, coordinator, office):
     response = login_as(coordinator).get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
 
