@@ -354,3 +354,29 @@ def test_case_rows_queries_per_chunk(monkeypatch, many_cases, django_assert_num_
         ComplaintFactory(grounds=["age"], handling=["registration"], external_reference=f"{n}")
     with django_assert_num_queries(1 + 2 * 3):
         assert len(_export_rows(monkeypatch, include_contact=True)) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_stays_open_while_the_client_reads_the_export(monkeypatch, many_cases):
+    """The client reads a streamed export at its own pace (TCP back-pressure: a slow or
+    stalled download suspends the generator between chunks). Between chunks the connection
+    must be idle, not idle in a transaction: an open transaction keeps its ACCESS SHARE locks on
+    the complaint tables, so a migration's ACCESS EXCLUSIVE lock, and every query queued behind
+    it (the public intake included), waits for the download, and it holds back VACUUM. Before
+    c2d93ab the rows came from ``QuerySet.iterator()`` outside a transaction (a ``WITH HOLD``
+    cursor); ``export_records`` now reads inside ``transaction.atomic`` for ``SET LOCAL jit``."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the single-query path is PostgreSQL's")
+    monkeypatch.setattr(export, "CHUNK_SIZE", 2)
+    queryset = cases.for_export(queryset=cases.sort_cases(
+        queryset=cases.case_list(queryset=Complaint.objects.all()), sort="received_at"))
+    rows = export.case_rows(queryset=queryset, include_contact=False,
+                            labels=export.ExportLabels.build())
+    try:
+        assert next(rows)[0] == many_cases[0].case_number
+        assert not connection.in_atomic_block
+        assert connection.connection.info.transaction_status.name == "IDLE"
+    finally:
+        rows.close()
