@@ -338,13 +338,13 @@ def test_case_rows_are_the_rows_of_case_row(monkeypatch, many_cases, include_con
 
 @pytest.mark.django_db
 def test_case_rows_queries_per_chunk(monkeypatch, many_cases, django_assert_num_queries):
-    """PostgreSQL: the transaction (savepoint here), ``SET LOCAL jit = off`` and the one
-    query, fetched two cases at a time, whatever the number of chunks. The portable path: one
-    query for the cases plus two per chunk (grounds, handling): 5 cases in 3 chunks."""
-    with django_assert_num_queries(4):  # SAVEPOINT, SET LOCAL, DECLARE, RELEASE
+    """PostgreSQL: one query (a server-side cursor, no transaction of its own), fetched two cases
+    at a time, whatever the number of chunks. The portable path: one query for the cases plus
+    two per chunk (grounds, handling): 5 cases in 3 chunks."""
+    with django_assert_num_queries(1):  # DECLARE
         assert len(_export_rows(monkeypatch, include_contact=True)) == 5
     Complaint.objects.filter(pk__in=[c.pk for c in many_cases[2:]]).delete()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(1):
         assert len(_export_rows(monkeypatch, include_contact=True)) == 2
 
     monkeypatch.setattr(cases, "_in_database", lambda alias: False)
@@ -364,7 +364,8 @@ def test_no_transaction_stays_open_while_the_client_reads_the_export(monkeypatch
     the complaint tables, so a migration's ACCESS EXCLUSIVE lock, and every query queued behind
     it (the public intake included), waits for the download, and it holds back VACUUM. Before
     c2d93ab the rows came from ``QuerySet.iterator()`` outside a transaction (a ``WITH HOLD``
-    cursor); ``export_records`` now reads inside ``transaction.atomic`` for ``SET LOCAL jit``."""
+    cursor); c2d93ab read inside ``transaction.atomic`` for ``SET LOCAL jit`` (JIT is now off per
+    connection instead)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
