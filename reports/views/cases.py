@@ -86,7 +86,8 @@ def _sort_headers(query: QueryDict, sort: str) -> list[dict[str, object]]:
 def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The cases the user may see, filtered, searched and sorted (newest first by default),
     paginated: counted up to ``BACKOFFICE_COUNT_LIMIT`` ("more than 10,000 cases" beyond,
-    paged through the first 10,000; ``reports.pagination``).
+    paged through the first 10,000; ``reports.pagination``), with a text search up to
+    ``BACKOFFICE_SEARCH_COUNT_LIMIT`` (1,000).
 
     The filter form is posted: the list redirects to itself with the filters in the URL and
     the search text replaced by a short-lived token (``reports.search_tokens``), so the words
@@ -97,8 +98,12 @@ def complaint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect(f"{reverse('backoffice:complaint_list')}?{target}" if target
                         else reverse("backoffice:complaint_list"))
     filterset, queryset, sort, search_known = _filtered_cases(request)
+    searching = bool(filterset.is_bound and filterset.is_valid()
+                     and (filterset.form.cleaned_data.get("q") or "").strip())
     page = BoundedPaginator(cases.list_page_columns(queryset=queryset),
-                            settings.BACKOFFICE_PAGE_SIZE).get_page(
+                            settings.BACKOFFICE_PAGE_SIZE,
+                            limit=settings.BACKOFFICE_SEARCH_COUNT_LIMIT if searching
+                            else None).get_page(
         request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

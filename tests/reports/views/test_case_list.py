@@ -458,6 +458,25 @@ def test_beyond_the_count_limit_the_list_says_more_than(login_as, coordinator, o
     assert len(response.context["page"].object_list) == 2
 
 
+def test_a_search_counts_up_to_its_own_lower_limit(login_as, coordinator, office, settings):
+    """A text search counts up to ``BACKOFFICE_SEARCH_COUNT_LIMIT`` (issue 13: counting 10,001
+    matches of a common word cost more than the rest of the page); the same cases without the
+    search are counted up to ``BACKOFFICE_COUNT_LIMIT``."""
+    settings.BACKOFFICE_COUNT_LIMIT, settings.BACKOFFICE_SEARCH_COUNT_LIMIT = 10, 2
+    for _ in range(3):
+        ComplaintFactory()
+    client = login_as(coordinator)
+
+    searched = client.get(f"{LIST_URL}?q=Synthetic&closed=1", HTTP_ACCEPT_LANGUAGE="en")
+    everything = client.get(f"{LIST_URL}?closed=1", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert by_testid(searched.content, "count-truncated") == [
+        "More than 2 cases; narrow the filters to page through all of them"]
+    assert len(searched.context["page"].object_list) == 2
+    assert by_testid(everything.content, "count-truncated") == []
+    assert len(everything.context["page"].object_list) == 3
+
+
 def test_within_the_count_limit_the_list_gives_the_exact_number(login_as, coordinator, office,
                                                                  settings):
     settings.BACKOFFICE_COUNT_LIMIT = 3
