@@ -1,12 +1,17 @@
 """Counting the legal annual form (Regeling registratieformulier antidiscriminatievoorzieningen).
 
-The counts are computed in the database by one statement (``_grouped``): the ``UNION ALL`` of
-three ``GROUP BY`` queries (tables 1, 3 and 4 together; grounds; handling) and the aggregate of
-the mass reports. Every code that neither is served nor merges into a served municipality is
-folded into NULL in the database, so the statement returns at most (relevant + 1)² key pairs
-per table row, whatever the number of complaints; the rows are streamed (``_stream``, a
-server-side cursor on PostgreSQL) and mapped through the mergers in Python, so Python's memory
-stays flat.
+On PostgreSQL one statement (``_PLACED_SQL``, ``_count_placed``) counts and places every
+complaint in the database: the rows it returns are the forms' cells (municipality, table row,
+three counts), at most served municipalities × rows of the form whatever the number of
+complaints, so the rows fetched are bounded too (issue 13). The portable path (SQLite, the
+demo) gives the same results by the same rules.
+
+Portable path: one statement (``_grouped``), the ``UNION ALL`` of three ``GROUP BY`` queries
+(tables 1, 3 and 4 together; grounds; handling) and the aggregate of the mass reports. Every
+code that neither is served nor merges into a served municipality is folded into NULL in the
+database, so the statement returns at most (relevant + 1)² key pairs per table row, whatever the
+number of complaints; the rows are streamed (``_stream``) and mapped through the mergers in
+Python, so Python's memory stays flat.
 
 On PostgreSQL the relevant codes are one array parameter (``= ANY(%s)``, hashed by the server),
 not ``IN`` with a placeholder per code, so the ORM compiles the same statement for 12 or for
@@ -16,7 +21,7 @@ not ``IN`` with a placeholder per code, so the ORM compiles the same statement f
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -27,7 +32,14 @@ from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import In
 
-from reports.models import AnnualSnapshot, Complaint, Office, StatisticsRun
+from reports.models import (
+    AnnualSnapshot,
+    Complaint,
+    ComplaintGround,
+    ComplaintHandling,
+    Office,
+    StatisticsRun,
+)
 from reports.selectors.reference import annual_form_municipalities, merger_map
 from reports.timezones import AMSTERDAM
 from reports.vocabulary import COUNTED_CONTACT_TYPES, FORM_TABLES, Status
@@ -271,6 +283,8 @@ def _count_annual_forms(*, office: Office, year: int, scope: _Scope | None = Non
     year=year)``) when the caller has read it already."""
     if scope is None:
         scope = _scope(office=office, year=year)
+    if connection.vendor == "postgresql":
+        return _count_placed(scope)
     base, place = scope.base, scope.place
     tally: _Tally = {}
     cases = mass_reports = mass_incidents = 0
@@ -297,6 +311,12 @@ def _stream(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
     per-row conversions are skipped: every column of ``_grouped`` is a string, NULL or an
     integer, which the database drivers return as such."""
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return _stream_sql(sql, params)
+
+
+def _stream_sql(sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` as ``_stream`` fetches them: ``CHUNK_SIZE`` at a time, through a
+    server-side cursor on PostgreSQL unless ``DISABLE_SERVER_SIDE_CURSORS``."""
     chunked = (connection.features.can_use_chunked_reads
                and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"))
     with connection.chunked_cursor() if chunked else connection.cursor() as cursor:
@@ -345,6 +365,115 @@ def _grouped(base: QuerySet[Complaint]) -> QuerySet[Any]:
             .values_list("kind", "no_res", "no_inc", "first", "second")
             .annotate(n=Count("pk"), distinct=Count("incident", distinct=True)).order_by())
     return single.union(*joined, mass, all=True)
+
+
+#: The counting on PostgreSQL (``_count_placed``), one statement over one scan of the counted
+#: complaints (``counted``, materialized: the complaint table is read once). ``served`` maps
+#: every relevant code to its served code (the mergers), so ``res`` and ``inc`` are the served
+#: residence and incident place or NULL. ``grouped`` counts per (res, inc, row) for each table
+#: (domain, nature, ground, handling; table 1 is the sum of the domain rows); each group then
+#: lands in at most two places, its residence's column 0 (``resident_here``, when the incident
+#: happened there too) or 1 (``resident_elsewhere``) and, when elsewhere, its incident place's
+#: column 2 (``non_resident_here``), and the three columns are summed per (kind,
+#: municipality, row). So the result has at most served × rows of the form rows, plus two (the
+#: mass reports: complaints and distinct incidents; the number of counted complaints), whatever
+#: the number of complaints (issue 13).
+_PLACED_SQL = """
+WITH served(code, served) AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[])),
+counted AS MATERIALIZED (
+    SELECT b.pk AS id, b.dom, b.nat, b.incident AS incident_id, r.served AS res,
+           i.served AS inc
+    FROM ({base}) AS b
+    LEFT JOIN served AS r ON r.code = b.res
+    LEFT JOIN served AS i ON i.code = b.inc
+),
+grouped(kind, res, inc, first, n) AS (
+    SELECT {societal_domain}, res, inc, dom, count(*) FROM counted GROUP BY res, inc, dom
+    UNION ALL
+    SELECT {nature}, res, inc, nat, count(*) FROM counted GROUP BY res, inc, nat
+    UNION ALL
+    SELECT {ground}, c.res, c.inc, COALESCE(g.code, 'unknown'), count(*)
+    FROM counted AS c LEFT JOIN {ground_table} AS g ON g.{ground_fk} = c.id
+    GROUP BY c.res, c.inc, COALESCE(g.code, 'unknown')
+    UNION ALL
+    SELECT {handling}, c.res, c.inc, h.code, count(*)
+    FROM counted AS c JOIN {handling_table} AS h ON h.{handling_fk} = c.id
+    GROUP BY c.res, c.inc, h.code
+)
+SELECT g.kind, p.code, g.first,
+       COALESCE(sum(g.n) FILTER (WHERE p.col = 0), 0)::bigint,
+       COALESCE(sum(g.n) FILTER (WHERE p.col = 1), 0)::bigint,
+       COALESCE(sum(g.n) FILTER (WHERE p.col = 2), 0)::bigint
+FROM grouped AS g
+CROSS JOIN LATERAL (VALUES
+    (g.res, CASE WHEN g.inc IS NOT DISTINCT FROM g.res THEN 0 ELSE 1 END),
+    (CASE WHEN g.inc IS DISTINCT FROM g.res THEN g.inc END, 2)
+) AS p(code, col)
+WHERE p.code IS NOT NULL
+GROUP BY g.kind, p.code, g.first
+UNION ALL
+SELECT {mass}, NULL, NULL, count(incident_id)::bigint, count(DISTINCT incident_id)::bigint, 0
+FROM counted
+UNION ALL
+SELECT {cases}, NULL, NULL, count(*)::bigint, 0, 0 FROM counted
+"""
+
+#: ``kind`` of ``_PLACED_SQL``'s rows: the table of ``first``, or the two totals.
+_PLACED_TABLES = ("societal_domain", "nature", "ground", "handling")
+_PLACED_MASS, _PLACED_CASES = len(_PLACED_TABLES), len(_PLACED_TABLES) + 1
+
+
+@cache
+def _placed_sql() -> str:
+    """``_PLACED_SQL`` with the tables of grounds and handling codes filled in (``{base}``
+    left for the counted complaints)."""
+    names: dict[str, object] = {name: kind for kind, name in enumerate(_PLACED_TABLES)}
+    for name, model in (("ground", ComplaintGround), ("handling", ComplaintHandling)):
+        names[f"{name}_table"] = connection.ops.quote_name(model._meta.db_table)
+        names[f"{name}_fk"] = connection.ops.quote_name(
+            model._meta.get_field("complaint").get_attname_column()[1])
+    return _PLACED_SQL.format(base="{base}", mass=_PLACED_MASS, cases=_PLACED_CASES,
+                              **names)
+
+
+def _count_placed(scope: _Scope) -> AnnualCount:
+    """``_count_annual_forms`` on PostgreSQL: one statement (``_PLACED_SQL``) that counts and
+    places every group in the database, so the rows fetched are bounded by the served
+    municipalities and the rows of the form, not by the number of complaints (issue 13).
+    Same rules and results as the portable path (``_grouped`` and ``_Scope.place``)."""
+    base = (scope.base.annotate(dom=_row_expression("societal_domain"),
+                                nat=_row_expression("nature"))
+            .values("pk", "incident", "res", "inc", "dom", "nat").order_by())
+    inner, inner_params = base.query.get_compiler(using=base.db).as_sql()
+    relevant = sorted(scope.to_served)
+    sql = _placed_sql().format(base=inner)
+    params = [relevant, [scope.to_served[code] for code in relevant], *inner_params]
+    tally: _Tally = {}
+    cases = mass_reports = mass_incidents = 0
+    tables = _PLACED_TABLES
+    for kind, code, row, here, elsewhere, non_resident in _stream_sql(sql, params):
+        if kind == _PLACED_CASES:
+            cases = here
+        elif kind == _PLACED_MASS:
+            mass_reports, mass_incidents = here, elsewhere
+        else:
+            tally[(code, tables[kind], row)] = [here, elsewhere, non_resident]
+            if kind == 0:  # table 1 has one row per complaint, as the domain table
+                _add(tally, code, "total", "total", here, elsewhere, non_resident)
+    return AnnualCount(forms=_forms(scope.served, tally), cases=cases,
+                       mass_reports=mass_reports, mass_incidents=mass_incidents)
+
+
+def _add(tally: _Tally, code: str, table: str, row: str,
+         here: int, elsewhere: int, non_resident: int) -> None:
+    """Add one group's three counts to a cell of ``tally``."""
+    cell = tally.get((code, table, row))
+    if cell is None:
+        tally[(code, table, row)] = [here, elsewhere, non_resident]
+    else:
+        cell[0] += here
+        cell[1] += elsewhere
+        cell[2] += non_resident
 
 
 def latest_runs(*, office: Office, limit: int = 20) -> QuerySet[StatisticsRun]:
