@@ -375,8 +375,9 @@ def _grouped(base: QuerySet[Complaint]) -> QuerySet[Any]:
 #: lands in at most two places, its residence's column 0 (``resident_here``, when the incident
 #: happened there too) or 1 (``resident_elsewhere``) and, when elsewhere, its incident place's
 #: column 2 (``non_resident_here``), and the three columns are summed per (kind,
-#: municipality, row) and per (kind, municipality), the table's ``total`` row (``GROUPING``
-#: 1). So the result has at most served × rows of the form rows, plus two (the
+#: municipality, row) in one hash aggregate (grouping sets for the total rows would make
+#: PostgreSQL sort every placed group on disk; Python adds the total rows up instead). So the
+#: result has at most served × rows of the form rows, plus two (the
 #: mass reports: complaints and distinct incidents; the number of counted complaints), whatever
 #: the number of complaints (issue 13).
 _PLACED_SQL = """
@@ -401,7 +402,7 @@ grouped(kind, res, inc, first, n) AS (
     FROM counted AS c JOIN {handling_table} AS h ON h.{handling_fk} = c.id
     GROUP BY c.res, c.inc, h.code
 )
-SELECT g.kind, GROUPING(g.first), p.code, g.first,
+SELECT g.kind, p.code, g.first,
        COALESCE(sum(g.n) FILTER (WHERE p.col = 0), 0)::bigint,
        COALESCE(sum(g.n) FILTER (WHERE p.col = 1), 0)::bigint,
        COALESCE(sum(g.n) FILTER (WHERE p.col = 2), 0)::bigint
@@ -411,12 +412,12 @@ CROSS JOIN LATERAL (VALUES
     (CASE WHEN g.inc IS DISTINCT FROM g.res THEN g.inc END, 2)
 ) AS p(code, col)
 WHERE p.code IS NOT NULL
-GROUP BY GROUPING SETS ((g.kind, p.code, g.first), (g.kind, p.code))
+GROUP BY g.kind, p.code, g.first
 UNION ALL
-SELECT {mass}, 0, NULL, NULL, count(incident_id)::bigint, count(DISTINCT incident_id)::bigint, 0
+SELECT {mass}, NULL, NULL, count(incident_id)::bigint, count(DISTINCT incident_id)::bigint, 0
 FROM counted
 UNION ALL
-SELECT {cases}, 0, NULL, NULL, count(*)::bigint, 0, 0 FROM counted
+SELECT {cases}, NULL, NULL, count(*)::bigint, 0, 0 FROM counted
 """
 
 #: ``kind`` of ``_PLACED_SQL``'s rows: the table of ``first``, or the two totals.
@@ -455,23 +456,31 @@ def _count_placed(scope: _Scope) -> AnnualCount:
                               for code in sorted(scope.served)}
     cases = mass_reports = mass_incidents = 0
     tables = _PLACED_TABLES
-    for kind, total, code, row, here, elsewhere, non_resident in _stream_sql(sql, params):
+    for kind, code, row, here, elsewhere, non_resident in _stream_sql(sql, params):
         if kind == _PLACED_CASES:
             cases = here
         elif kind == _PLACED_MASS:
             mass_reports, mass_incidents = here, elsewhere
         else:
-            cells = forms[code][tables[kind]]
-            if total:
-                cells["total"] = _counts(here, elsewhere, non_resident)
-                if kind == 0:  # table 1 has one row per complaint, as the domain table
-                    forms[code]["total"]["total"] = _counts(here, elsewhere, non_resident)
-            elif row in cells:
-                cells[row] = _counts(here, elsewhere, non_resident)
-            else:
+            form = forms[code]
+            cells = form[tables[kind]]
+            if row not in cells:
                 raise KeyError(row)  # a code outside the vocabulary, as ``_forms``
+            cells[row] = _counts(here, elsewhere, non_resident)
+            _add_to(cells["total"], here, elsewhere, non_resident)
+            if kind == 0:  # table 1 has one row per complaint, as the domain table
+                _add_to(form["total"]["total"], here, elsewhere, non_resident)
     return AnnualCount(forms=forms, cases=cases,
                        mass_reports=mass_reports, mass_incidents=mass_incidents)
+
+
+def _add_to(total: Counts, here: int, elsewhere: int, non_resident: int) -> None:
+    """Add one cell's counts to a ``total`` row (all five columns)."""
+    total["resident_here"] += here
+    total["resident_elsewhere"] += elsewhere
+    total["resident_total"] += here + elsewhere
+    total["non_resident_here"] += non_resident
+    total["total"] += here + elsewhere + non_resident
 
 
 def latest_runs(*, office: Office, limit: int = 20) -> QuerySet[StatisticsRun]:
