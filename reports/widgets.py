@@ -69,8 +69,8 @@ class ListedChoices(ModelChoiceIterator):
     Django's ``ModelChoiceIterator`` reads through ``QuerySet.iterator()``, which on PostgreSQL
     is a server-side cursor (``DECLARE``, ``FETCH``, ``CLOSE``: three round trips) and is read
     again each time the choices are iterated. The choice lists here are short (people, teams,
-    municipalities), so a plain query is cheaper (issue 13: six drop-downs on every case-list
-    page)."""
+    mass reports), so a plain query is cheaper (issue 13: the case list's drop-downs on every
+    page load)."""
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         if self.field.empty_label is not None:

@@ -72,6 +72,14 @@ def scope_to_desks(*, user: AnyUser, queryset: QuerySet, field: str = "desk") ->
     return queryset.filter(**{f"{field}__in": sorted(scope)})
 
 
+def _permission_id(codename: str) -> Subquery:
+    """The id of the ``reports`` permission ``codename`` as a scalar subquery: part of the
+    query that uses it (no query of its own), and estimated by PostgreSQL from the column's
+    statistics as a constant would be."""
+    return Subquery(Permission.objects.filter(
+        content_type__app_label="reports", codename=codename).values("pk")[:1])
+
+
 def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
     """The complaints ``user`` may see, always within their desks (``desk_scope``).
 
@@ -96,8 +104,7 @@ def visible_complaints(*, user: AnyUser) -> QuerySet[Complaint]:
     # 10,000 grants, before sorting (150-500 ms at 1,000,000 complaints); without the desk
     # scope such a condition was a subplan for each of the 1,000,000 rows. The permission is a
     # scalar subquery (``permission_id = (SELECT ...)``), evaluated once.
-    view = Subquery(Permission.objects.filter(
-        content_type__app_label="reports", codename="view_complaint").values("pk")[:1])
+    view = _permission_id("view_complaint")
     visible = Q(Exists(ComplaintUserObjectPermission.objects.filter(
         user=user.pk, permission=view, content_object_id=OuterRef("pk")))) | Q(Exists(
             ComplaintGroupObjectPermission.objects.filter(
@@ -180,8 +187,7 @@ def assignable_users(*, desk_ids: Iterable[int | None] | None = None) -> QuerySe
     from reports.selectors.desks import across_desk_users
 
     # The permission as a subquery: no query of its own (this runs on every case-list page).
-    permission = Subquery(Permission.objects.filter(
-        content_type__app_label="reports", codename="claim_complaint").values("pk")[:1])
+    permission = _permission_id("claim_complaint")
     user_model = get_user_model()
     users = user_model.objects.filter(
         Q(groups__permissions=permission) | Q(user_permissions=permission), is_active=True)
