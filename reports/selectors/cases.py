@@ -178,10 +178,11 @@ def list_page_columns(*, queryset: QuerySet[_Case]) -> QuerySet[_Case]:
 
 
 def for_export(*, queryset: QuerySet[OverdueComplaint]) -> QuerySet[OverdueComplaint]:
-    """``queryset`` (already through ``case_list``) with everything a case row of the export
-    needs loaded: team joined in, grounds and handling prefetched (for
-    ``reports.services.export.case_row``; the export itself reads tuples with
-    ``export_records``, which drops the prefetches)."""
+    """``queryset`` (already through ``case_list``) with everything one case's export row
+    needs loaded: team joined in, grounds and handling prefetched, for
+    ``reports.services.export.case_row`` (the per-case reference of a row, which the tests
+    compare the export with). The export itself reads tuples (``export_records``) and is
+    given the plain queryset."""
     return queryset.select_related("team").prefetch_related("grounds", "handling")
 
 

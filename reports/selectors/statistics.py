@@ -21,11 +21,12 @@ not ``IN`` with a placeholder per code, so the ORM compiles the same statement f
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from functools import cache, cached_property
+from typing import Any, NoReturn
 
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
@@ -114,6 +115,41 @@ def _form_rows() -> tuple[tuple[str, tuple[str, ...]], ...]:
 _ZERO: Counts = dict.fromkeys(COLUMNS, 0)
 
 
+class _ZeroCounts(dict):
+    """The one read-only cell group of zeros that every uncounted cell of a counted form
+    shares (``_zero_forms``): 342 forms of 49 cells are 16,758 cells, and copying a zero dict
+    for each took 3-7 ms of a 26 ms count (issue 13). Changing it in place raises
+    ``TypeError`` (the counting replaces a counted cell, never changes it); a copy, a deep
+    copy or a pickle of it is a plain, writable ``dict``; it is stored as JSON like any dict."""
+
+    def _read_only(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("a shared zero cell is read-only; copy it with dict() first")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    update = pop = popitem = clear = setdefault = _read_only
+
+    def __reduce__(self) -> tuple[type[dict], tuple[dict[str, int]]]:
+        return dict, (dict(self),)
+
+    def __copy__(self) -> Counts:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Counts:
+        return dict(self)
+
+
+_ZERO_CELL: Counts = _ZeroCounts(_ZERO)
+
+
+def _zero_forms(served: Iterable[str]) -> dict[str, Form]:
+    """A form of zeros for every code of ``served`` (sorted): each table's ``total`` row a
+    fresh dict (the counting adds to it), every other row the shared read-only
+    ``_ZERO_CELL`` until the counting replaces it with its counts."""
+    return {code: {table: {row: _ZERO.copy() if row == "total" else _ZERO_CELL for row in rows}
+                   for table, rows in _form_rows()}
+            for code in sorted(served)}
+
+
 def empty_form() -> Form:
     """A form with every table, row (vocabulary order, then ``total``) and column set to 0."""
     return {table: {row: _ZERO.copy() for row in rows}
@@ -192,12 +228,23 @@ def count_annual_year(*, office: Office, year: int) -> AnnualCount:
 class _Scope:
     """What one run counts: ``served`` (the municipalities with a form), ``to_served`` (every
     relevant code, served or merged into a served municipality, to its served code) and
-    ``base``, the counted complaints touching a relevant code, annotated with ``res`` and
-    ``inc``: the reporter's residence and the incident place when relevant, else NULL."""
+    ``counted``, the counted complaints (``counted_complaints``)."""
 
     served: frozenset[str]
     to_served: dict[str, str]
-    base: QuerySet[Complaint]
+    counted: QuerySet[Complaint]
+
+    @cached_property
+    def base(self) -> QuerySet[Complaint]:
+        """The counted complaints touching a relevant code, annotated with ``res`` and ``inc``:
+        the reporter's residence and the incident place when relevant, else NULL (the portable
+        path and the national report's cross-tables; ``_count_placed`` maps the codes in SQL)."""
+        relevant = sorted(self.to_served)
+        return self.counted.filter(
+            _AnyOf(F("reporter_residence"), relevant) | _AnyOf(F("incident_municipality"),
+                                                               relevant)
+        ).annotate(res=_relevant_code("reporter_residence", relevant),
+                   inc=_relevant_code("incident_municipality", relevant))
 
     def place(self, raw_residence: str | None,
               raw_incident: str | None) -> tuple[str | None, str | None, bool]:
@@ -216,12 +263,8 @@ def _scope(*, office: Office, year: int) -> _Scope:
     to_served = {code: code for code in served}
     to_served.update({former: successor for former, successor in mapping.items()
                       if successor in served})
-    relevant = sorted(to_served)
-    base = counted_complaints(office=office, year=year).filter(
-        _AnyOf(F("reporter_residence"), relevant) | _AnyOf(F("incident_municipality"), relevant)
-    ).annotate(res=_relevant_code("reporter_residence", relevant),
-               inc=_relevant_code("incident_municipality", relevant))
-    return _Scope(served=frozenset(served), to_served=to_served, base=base)
+    return _Scope(served=frozenset(served), to_served=to_served,
+                  counted=counted_complaints(office=office, year=year))
 
 
 #: Counted cells while counting: ``(code, table, row) -> [here, elsewhere, non_resident]``.
@@ -259,10 +302,7 @@ def _forms(served: Iterable[str], tally: _Tally) -> dict[str, Form]:
         KeyError: ``tally`` has a row that the form does not have (a code outside the
             vocabulary).
     """
-    form_rows = _form_rows()
-    forms: dict[str, Form] = {code: {table: {row: _ZERO.copy() for row in rows}
-                                     for table, rows in form_rows}
-                              for code in sorted(served)}
+    forms = _zero_forms(served)
     for (code, table, row), (here, elsewhere, non_resident) in tally.items():
         cells = forms[code][table]
         if row not in cells:
@@ -314,10 +354,14 @@ def _stream(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
     return _stream_sql(sql, params)
 
 
-def _stream_sql(sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+def _stream_sql(sql: str, params: Sequence[Any], *,
+                server_side: bool = True) -> Iterator[tuple[Any, ...]]:
     """The rows of ``sql`` as ``_stream`` fetches them: ``CHUNK_SIZE`` at a time, through a
-    server-side cursor on PostgreSQL unless ``DISABLE_SERVER_SIDE_CURSORS``."""
-    chunked = (connection.features.can_use_chunked_reads
+    server-side cursor on PostgreSQL unless ``DISABLE_SERVER_SIDE_CURSORS`` or not
+    ``server_side``. Without one, the database sends the whole result in one round trip (the
+    driver holds it) and Python still converts ``CHUNK_SIZE`` rows at a time: for a result
+    whose size is bounded whatever the number of complaints."""
+    chunked = (server_side and connection.features.can_use_chunked_reads
                and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"))
     with connection.chunked_cursor() if chunked else connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -368,9 +412,13 @@ def _grouped(base: QuerySet[Complaint]) -> QuerySet[Any]:
 
 
 #: The counting on PostgreSQL (``_count_placed``), one statement over one scan of the counted
-#: complaints (``counted``, materialized: the complaint table is read once). ``served`` maps
-#: every relevant code to its served code (the mergers), so ``res`` and ``inc`` are the served
-#: residence and incident place or NULL. ``grouped`` counts per (res, inc, row) for each table
+#: complaints (``counted``, materialized: the complaint table is read once). ``served`` is one
+#: JSON object mapping every relevant code to its served code (the mergers); ``->>`` looks a
+#: code up by binary search over the object's sorted keys, so ``res`` and ``inc`` are the
+#: served residence and incident place or NULL, and a complaint with neither is left out. (Code
+#: arrays with ``= ANY`` cost milliseconds of planning, the planner estimating each element;
+#: a join with the codes as a table hashed the complaints instead of the 360 codes.)
+#: ``grouped`` counts per (res, inc, row) for each table
 #: (domain, nature, ground, handling; table 1 is the sum of the domain rows); each group then
 #: lands in at most two places, its residence's column 0 (``resident_here``, when the incident
 #: happened there too) or 1 (``resident_elsewhere``) and, when elsewhere, its incident place's
@@ -381,13 +429,12 @@ def _grouped(base: QuerySet[Complaint]) -> QuerySet[Any]:
 #: mass reports: complaints and distinct incidents; the number of counted complaints), whatever
 #: the number of complaints (issue 13).
 _PLACED_SQL = """
-WITH served(code, served) AS (SELECT * FROM unnest(%s::varchar[], %s::varchar[])),
+WITH served(codes) AS (SELECT %s::jsonb),
 counted AS MATERIALIZED (
-    SELECT b.pk AS id, b.dom, b.nat, b.incident AS incident_id, r.served AS res,
-           i.served AS inc
-    FROM ({base}) AS b
-    LEFT JOIN served AS r ON r.code = b.res
-    LEFT JOIN served AS i ON i.code = b.inc
+    SELECT b.pk AS id, b.dom, b.nat, b.incident AS incident_id, s.codes ->> b.res AS res,
+           s.codes ->> b.inc AS inc
+    FROM ({base}) AS b CROSS JOIN served AS s
+    WHERE s.codes ->> b.res IS NOT NULL OR s.codes ->> b.inc IS NOT NULL
 ),
 grouped(kind, res, inc, first, n) AS (
     SELECT {societal_domain}, res, inc, dom, count(*) FROM counted GROUP BY res, inc, dom
@@ -443,20 +490,23 @@ def _count_placed(scope: _Scope) -> AnnualCount:
     places every group in the database, so the rows fetched are bounded by the served
     municipalities and the rows of the form, not by the number of complaints (issue 13).
     Same rules and results as the portable path (``_grouped`` and ``_Scope.place``)."""
-    base = (scope.base.annotate(dom=_row_expression("societal_domain"),
-                                nat=_row_expression("nature"))
+    # The raw codes: ``served`` maps them in SQL (NULL when not relevant) and the complaints
+    # touching no relevant code are dropped there (``scope.base``'s ``= ANY`` arrays took
+    # milliseconds of planning with 342 municipalities).
+    base = (scope.counted.annotate(res=F("reporter_residence"), inc=F("incident_municipality"),
+                                   dom=_row_expression("societal_domain"),
+                                   nat=_row_expression("nature"))
             .values("pk", "incident", "res", "inc", "dom", "nat").order_by())
     inner, inner_params = base.query.get_compiler(using=base.db).as_sql()
-    relevant = sorted(scope.to_served)
     sql = _placed_sql().format(base=inner)
-    params = [relevant, [scope.to_served[code] for code in relevant], *inner_params]
-    form_rows = _form_rows()
-    forms: dict[str, Form] = {code: {table: {row: _ZERO.copy() for row in rows}
-                                     for table, rows in form_rows}
-                              for code in sorted(scope.served)}
+    params = [json.dumps(scope.to_served), *inner_params]
+    forms = _zero_forms(scope.served)
     cases = mass_reports = mass_incidents = 0
     tables = _PLACED_TABLES
-    for kind, code, row, here, elsewhere, non_resident in _stream_sql(sql, params):
+    # No server-side cursor (one round trip instead of four): the result is bounded by the
+    # served municipalities times the form rows.
+    for kind, code, row, here, elsewhere, non_resident in _stream_sql(sql, params,
+                                                                      server_side=False):
         if kind == _PLACED_CASES:
             cases = here
         elif kind == _PLACED_MASS:

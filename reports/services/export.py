@@ -478,8 +478,9 @@ def export_cases(*, user: User, queryset: QuerySet[OverdueComplaint], fmt: str,
     Args:
         user: the user exporting; contact columns are included only when they hold
             ``reports.view_reporter_contact``.
-        queryset: the cases to export, already restricted to what ``user`` may see, filtered,
-            sorted and prepared with ``reports.selectors.cases.for_export``.
+        queryset: the cases to export (through ``reports.selectors.cases.case_list``),
+            already restricted to what ``user`` may see, filtered and sorted; the rows are read
+            as tuples (``export_records``), so nothing needs to be joined or prefetched.
         fmt: ``"csv"`` or ``"xlsx"``.
         filter_names: names of the filters applied (never their values), for the access log.
 

@@ -144,7 +144,7 @@ def export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse | Stream
         return HttpResponseBadRequest(_("Invalid filters: %(names)s") % {
             "names": ", ".join(sorted(filterset.errors))}, content_type="text/plain")
     exported = export_service.export_cases(
-        user=request.user, queryset=cases.for_export(queryset=queryset), fmt=fmt,
+        user=request.user, queryset=queryset, fmt=fmt,
         filter_names=filterset.active_filter_names())
     log_security_event(event=SecurityEvent.EXPORT, request=request, format=fmt)
     response = StreamingHttpResponse(exported.chunks, content_type=exported.content_type)

@@ -351,6 +351,38 @@ def test_every_served_municipality_gets_an_all_zero_form_when_nothing_happened(o
                 assert list(forms[code][table][row]) == list(COLUMNS)
 
 
+def test_uncounted_cells_are_one_read_only_zero_that_copies_and_stores_as_a_plain_dict(office):
+    """Issue 13: the uncounted cells of the 342 forms share one read-only zero group instead
+    of a copy each; it cannot be changed in place, and copies, pickles and JSON of the forms
+    are plain dicts equal to the zero forms."""
+    import copy
+    import json
+    import pickle
+
+    report(reporter_residence=ASSEN, incident_municipality=ASSEN, grounds=[Ground.RACE])
+
+    forms = count_annual_forms(office=office, year=2020)
+
+    zero = forms[EMMEN]["ground"]["religion"]
+    assert zero == cells()
+    with pytest.raises(TypeError):
+        zero["total"] = 1
+    with pytest.raises(TypeError):
+        zero.update(total=1)
+    assert zero == cells()
+    assert forms[ASSEN]["ground"]["race"] == cells(here=1)
+    for copied in (copy.deepcopy(forms), pickle.loads(pickle.dumps(forms)), copy.copy(zero)):
+        cell = copied[EMMEN]["ground"]["religion"] if isinstance(copied, dict) and (
+            EMMEN in copied) else copied
+        assert type(cell) is dict
+        cell["total"] = 5
+        assert cell["total"] == 5
+    assert forms[EMMEN] == form()
+    assert json.loads(json.dumps(forms[EMMEN])) == form()
+    forms[EMMEN]["ground"]["total"]["total"] += 1  # a total row is its own dict
+    assert forms[HOOGEVEEN]["ground"]["total"] == cells()
+
+
 def test_every_tables_total_row_is_the_sum_of_its_rows(office):
     report(reporter_residence=ASSEN, incident_municipality=ASSEN,
            grounds=[Ground.RACE, Ground.RELIGION], handling=[Handling.MEDIATION])
