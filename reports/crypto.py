@@ -101,6 +101,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 @lru_cache(maxsize=1)
 def _stemmer() -> Any:  # snowballstemmer publishes no types
+    """The Dutch Snowball stemmer: PyStemmer's compiled one, which ``snowballstemmer`` returns
+    when PyStemmer is installed (a dependency; the same stems as its pure-Python one, which it
+    falls back to: ``tests/reports/test_encryption.py``)."""
     import snowballstemmer
 
     return snowballstemmer.stemmer("dutch")

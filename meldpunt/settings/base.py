@@ -250,6 +250,8 @@ AXES_LOCKOUT_CALLABLE = "reports.security.lockout_response"
 # Sessions: a new key at login (Django), 30 minutes idle, 10 hours at most after login. The
 # cookie and the database row expire after 30 minutes without a request; StaffSecurityMiddleware
 # enforces both limits on the server.
+# Database sessions, a new key inserted without looking it up first (meldpunt/sessions.py).
+SESSION_ENGINE = "meldpunt.sessions"
 SESSION_COOKIE_AGE = 30 * 60
 STAFF_SESSION_IDLE_SECONDS = SESSION_COOKIE_AGE
 STAFF_SESSION_MAX_SECONDS = 10 * 60 * 60
