@@ -13,9 +13,14 @@ database, so the statement returns at most (relevant + 1)² key pairs per table 
 number of complaints; the rows are streamed (``_stream``) and mapped through the mergers in
 Python, so Python's memory stays flat.
 
-On PostgreSQL the relevant codes are one array parameter (``= ANY(%s)``, hashed by the server),
-not ``IN`` with a placeholder per code, so the ORM compiles the same statement for 12 or for
-342 municipalities (a national office) (issue 13).
+On PostgreSQL the relevant codes are one parameter, not ``IN`` with a placeholder per code, so
+the ORM compiles the same statement for 12 or for 342 municipalities (a national office): a JSON
+object from each relevant code to the code it counts for in ``_PLACED_SQL``, an array
+(``= ANY(%s)``, hashed by the server) in ``_Scope.base`` (the national report's cross-tables)
+(issue 13).
+
+The cells of the forms that nothing was counted in are one shared read-only zero
+(``_ZeroCounts``: changing it raises ``TypeError``; put a new dict in a cell's place instead).
 """
 
 from __future__ import annotations
@@ -119,23 +124,26 @@ class _ZeroCounts(dict):
     """The one read-only cell group of zeros that every uncounted cell of a counted form
     shares (``_zero_forms``): 342 forms of 49 cells are 16,758 cells, and copying a zero dict
     for each took 3-7 ms of a 26 ms count (issue 13). Changing it in place raises
-    ``TypeError`` (the counting replaces a counted cell, never changes it); a copy, a deep
-    copy or a pickle of it is a plain, writable ``dict``; it is stored as JSON like any dict."""
+    ``TypeError`` (the counting replaces a counted cell, never changes it); to change a cell,
+    put a new dict in its place (``dict(cell)``). It stays read-only through ``copy``,
+    ``deepcopy`` and pickle (which give it back, or one read-only zero per copy: they keep
+    shared objects shared, so a writable copy would be one dict behind thousands of cells); it
+    compares equal to, and is stored as JSON like, a plain dict."""
 
     def _read_only(self, *args: object, **kwargs: object) -> NoReturn:
-        raise TypeError("a shared zero cell is read-only; copy it with dict() first")
+        raise TypeError("a shared zero cell is read-only; put dict(cell) in its place first")
 
     __setitem__ = __delitem__ = __ior__ = _read_only
     update = pop = popitem = clear = setdefault = _read_only
 
-    def __reduce__(self) -> tuple[type[dict], tuple[dict[str, int]]]:
-        return dict, (dict(self),)
+    def __reduce__(self) -> tuple[type[_ZeroCounts], tuple[dict[str, int]]]:
+        return _ZeroCounts, (dict(self),)
 
-    def __copy__(self) -> Counts:
-        return dict(self)
+    def __copy__(self) -> _ZeroCounts:
+        return self
 
-    def __deepcopy__(self, memo: dict[int, object]) -> Counts:
-        return dict(self)
+    def __deepcopy__(self, memo: dict[int, object]) -> _ZeroCounts:
+        return self
 
 
 _ZERO_CELL: Counts = _ZeroCounts(_ZERO)
@@ -196,7 +204,10 @@ def count_annual_forms(*, office: Office, year: int) -> dict[str, Form]:
 
     Returns:
         ``{cbs_code: {table: {row: {column: int}}}}`` for every served municipality that has a
-        form that year (``annual_form_municipalities``), zeros included.
+        form that year (``annual_form_municipalities``), zeros included. Every cell (row) in
+        which nothing was counted is one shared read-only zero (``_ZeroCounts``, a ``dict``
+        whose change raises ``TypeError``); every other cell and every ``total`` row is a dict
+        of its own.
 
     All queries run in one database state (``one_database_state``): a case reclassified while
     counting is counted before or after the change in every table, never mixed (issue 10 §1).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -351,10 +352,11 @@ def test_every_served_municipality_gets_an_all_zero_form_when_nothing_happened(o
                 assert list(forms[code][table][row]) == list(COLUMNS)
 
 
-def test_uncounted_cells_are_one_read_only_zero_that_copies_and_stores_as_a_plain_dict(office):
+def test_uncounted_cells_are_one_read_only_zero_also_in_copies_and_store_as_json(office):
     """Issue 13: the uncounted cells of the 342 forms share one read-only zero group instead
-    of a copy each; it cannot be changed in place, and copies, pickles and JSON of the forms
-    are plain dicts equal to the zero forms."""
+    of a copy each. It cannot be changed in place, not in a copy or an unpickled copy either
+    (a writable copy would be one dict behind every uncounted cell: the reviewer's finding),
+    and it stores and compares as a plain dict of zeros."""
     import copy
     import json
     import pickle
@@ -365,22 +367,25 @@ def test_uncounted_cells_are_one_read_only_zero_that_copies_and_stores_as_a_plai
 
     zero = forms[EMMEN]["ground"]["religion"]
     assert zero == cells()
-    with pytest.raises(TypeError):
-        zero["total"] = 1
-    with pytest.raises(TypeError):
-        zero.update(total=1)
-    assert zero == cells()
-    assert forms[ASSEN]["ground"]["race"] == cells(here=1)
+    assert forms[HOOGEVEEN]["nature"][Nature.THREAT] is zero
     pickled = pickle.loads(pickle.dumps(forms))  # noqa: S301  # our own bytes, just written
-    for copied in (copy.deepcopy(forms)[EMMEN]["ground"]["religion"],
-                   pickled[EMMEN]["ground"]["religion"], copy.copy(zero)):
-        assert type(copied) is dict
-        copied["total"] = 5
-        assert copied["total"] == 5
-    assert forms[EMMEN] == form()
-    assert json.loads(json.dumps(forms[EMMEN])) == form()
-    forms[EMMEN]["ground"]["total"]["total"] += 1  # a total row is its own dict
-    assert forms[HOOGEVEEN]["ground"]["total"] == cells()
+    for copied in (forms, copy.deepcopy(forms), pickled, copy.copy(forms)):
+        cell = copied[EMMEN]["ground"]["religion"]
+        with pytest.raises(TypeError):
+            cell["total"] = 1
+        with pytest.raises(TypeError):
+            cell.update(total=1)
+        with pytest.raises(TypeError):
+            cell.pop("total")
+        with pytest.raises(TypeError):
+            cell.clear()
+        assert cell == cells()
+    forms[EMMEN]["ground"]["religion"] = {**zero, "total": 5}  # a new dict in its place
+    assert forms[HOOGEVEEN]["ground"]["religion"] == cells()
+    assert forms[ASSEN]["ground"]["race"] == cells(here=1)
+    assert json.loads(json.dumps(forms[HOOGEVEEN])) == form()
+    forms[HOOGEVEEN]["ground"]["total"]["total"] += 1  # a total row is its own dict
+    assert forms[COEVORDEN]["ground"]["total"] == cells()
 
 
 def test_every_tables_total_row_is_the_sum_of_its_rows(office):
@@ -471,3 +476,81 @@ def test_counting_reads_one_database_state(reference_data, office):
         seen = seen[1:]
     assert all(inside for inside, _sql in seen), seen
     assert not connection.in_atomic_block
+
+
+# --- Both paths, every pair of places (reviewer's tests, issue 13) -------------------------
+
+
+class _Portable:
+    """``django.db.connection`` with another vendor: ``_count_annual_forms`` then takes the
+    portable path (``_grouped`` + ``_Scope.place``) on the same PostgreSQL data."""
+
+    vendor = "portable"
+
+    def __getattr__(self, name):
+        from django.db import connection
+
+        return getattr(connection, name)
+
+
+def test_the_placed_statement_equals_the_portable_path_for_every_pair_of_places(office,
+                                                                                 monkeypatch):
+    """Every residence × incident place: served, merged into a served code, not served, NULL,
+    and a served code that is itself merged away (Appingedam in 2020, counted for Eemsdelta);
+    mixed grounds, handling and blank domain or nature."""
+    from django.db import connection
+
+    from reports.selectors import statistics
+    from reports.selectors.statistics import count_annual_year
+
+    if connection.vendor != "postgresql":
+        pytest.skip("compares the PostgreSQL statement with the portable path")
+    office.municipalities.add(WESTERWOLDE, APPINGEDAM, EEMSDELTA)
+    places = [ASSEN, EMMEN, WESTERWOLDE, BELLINGWEDDE, VLAGTWEDDE, APPINGEDAM, EEMSDELTA,
+              GRONINGEN, None]
+    grounds, handling = list(Ground.values), list(Handling.values)
+    for i, (residence, incident) in enumerate(itertools.product(places, places)):
+        ComplaintFactory(received_at=datetime.datetime(2020, 6, 1, 12, tzinfo=AMSTERDAM),
+                         reporter_residence=residence, incident_municipality=incident,
+                         grounds=grounds[i % 5: i % 5 + (i % 3)],
+                         handling=handling[i % 4: i % 4 + (i % 2)],
+                         nature=Nature.values[i % len(Nature.values)] if i % 7 else "",
+                         societal_domain=SocietalDomain.values[i % 3] if i % 5 else "")
+
+    placed = count_annual_year(office=office, year=2020)
+    with monkeypatch.context() as patched:
+        patched.setattr(statistics, "connection", _Portable())
+        portable = statistics._count_annual_forms(office=office, year=2020)
+
+    assert placed.cases == portable.cases == 77  # 81 pairs less 4: Groningen or unknown twice
+    assert (placed.mass_reports, placed.mass_incidents) == (portable.mass_reports,
+                                                           portable.mass_incidents)
+    assert placed.forms == portable.forms
+    assert placed.forms[EEMSDELTA] != form()  # Appingedam's complaints count for it
+
+
+def test_an_office_serving_no_municipality_counts_nothing(office):
+    from reports.selectors.statistics import count_annual_year
+
+    office.municipalities.clear()
+    ComplaintFactory(reporter_residence=ASSEN, incident_municipality=ASSEN)
+
+    counted = count_annual_year(office=office, year=2020)
+
+    assert (counted.forms, counted.cases) == ({}, 0)
+
+
+def test_stored_snapshots_equal_the_counted_forms(office):
+    """The JSON field stores the shared zero like any dict."""
+    from reports.models import AnnualSnapshot, StatisticsRun
+    from reports.services.statistics import execute_statistics_run
+
+    report(reporter_residence=ASSEN, incident_municipality=EMMEN)
+    run = StatisticsRun.objects.create(office=office, year=2020)
+
+    execute_statistics_run(run_id=run.pk)
+
+    stored = {snapshot.municipality_id: snapshot.data["tables"]
+              for snapshot in AnnualSnapshot.objects.filter(office=office, year=2020)}
+    assert stored == count_annual_forms(office=office, year=2020)
+    assert len(stored) == len(DRENTHE)
