@@ -320,12 +320,7 @@ def _forms(served: Iterable[str], tally: _Tally) -> dict[str, Form]:
             raise KeyError(row)
         cells[row] = _counts(here, elsewhere, non_resident)
         if table != "total":  # table 1's only row is its total; the others add up
-            total = cells["total"]
-            total["resident_here"] += here
-            total["resident_elsewhere"] += elsewhere
-            total["resident_total"] += here + elsewhere
-            total["non_resident_here"] += non_resident
-            total["total"] += here + elsewhere + non_resident
+            _add_to(cells["total"], here, elsewhere, non_resident)
     return forms
 
 

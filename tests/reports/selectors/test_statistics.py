@@ -433,9 +433,10 @@ MUNICIPALITY_PAIRS = [(ASSEN, ASSEN), (ASSEN, EMMEN), (None, HOOGEVEEN), (COEVOR
 ])
 def test_counting_takes_a_constant_number_of_queries(office, django_assert_num_queries, number,
                                                      expected_totals):
-    """Served codes (1), mergers (1) and one statement for all the counting (``UNION ALL`` of
-    three ``GROUP BY`` queries: tables 1, 3 and 4 together; grounds; handling; and the aggregate
-    of the mass reports, issue 11 §2), however many complaints (issue 13)."""
+    """Served codes (1), mergers (1) and one statement for all the counting (on PostgreSQL
+    ``_PLACED_SQL``, which also places every group on its form; elsewhere the ``UNION ALL`` of
+    three ``GROUP BY`` queries and the aggregate of the mass reports, issue 11 §2), however many
+    complaints (issue 13)."""
     grounds, handling = list(Ground.values), list(Handling.values)
     for i in range(number):
         residence, incident = MUNICIPALITY_PAIRS[i % len(MUNICIPALITY_PAIRS)]
